@@ -103,8 +103,16 @@ pub async fn apply(
     secrets: &(dyn SecretValues + Sync),
     opts: &ApplyOptions,
 ) -> Result<ApplyOutcome, StateError> {
-    let changes: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
-    let index: HashMap<&Address, usize> = changes.iter().enumerate().map(|(i, c)| (&c.address, i)).collect();
+    let changes: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let index: HashMap<&Address, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (&c.address, i))
+        .collect();
     // waiting[i]: how many changes i still waits for; dependents[j]: who waits for j.
     let mut waiting = vec![0usize; changes.len()];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
@@ -120,7 +128,8 @@ pub async fn apply(
         };
         for d in deps {
             if let Some(&j) = index.get(d) {
-                let same_phase = (changes[j].action == Action::Delete) == (c.action == Action::Delete);
+                let same_phase =
+                    (changes[j].action == Action::Delete) == (c.action == Action::Delete);
                 if same_phase {
                     waiting[i] += 1;
                     dependents[j].push(i);
@@ -128,8 +137,12 @@ pub async fn apply(
             }
         }
     }
-    let mut non_deletes_left = changes.iter().filter(|c| c.action != Action::Delete).count();
-    let mut ready: std::collections::BTreeSet<usize> = (0..changes.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut non_deletes_left = changes
+        .iter()
+        .filter(|c| c.action != Action::Delete)
+        .count();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..changes.len()).filter(|&i| waiting[i] == 0).collect();
     let mut blocked = vec![false; changes.len()];
     let mut outcome = ApplyOutcome::default();
     let mut running = JoinSet::new();
@@ -143,7 +156,14 @@ pub async fn apply(
             ready.remove(&i);
             let c = changes[i];
             let Some(provider) = providers.get(c.rtype).cloned() else {
-                fail(i, format!("no provider handles {} resources", c.rtype), &changes, &mut outcome, &mut blocked, &dependents);
+                fail(
+                    i,
+                    format!("no provider handles {} resources", c.rtype),
+                    &changes,
+                    &mut outcome,
+                    &mut blocked,
+                    &dependents,
+                );
                 if c.action != Action::Delete {
                     non_deletes_left -= 1;
                 }
@@ -167,11 +187,21 @@ pub async fn apply(
             let action = c.action;
             let address = c.address.clone();
             running.spawn(async move {
-                let result = run_one(&*provider, &address, action, desired.as_ref(), prior_before.as_ref(), &resolved).await;
+                let result = run_one(
+                    &*provider,
+                    &address,
+                    action,
+                    desired.as_ref(),
+                    prior_before.as_ref(),
+                    &resolved,
+                )
+                .await;
                 Done { index: i, result }
             });
         }
-        let Some(joined) = running.join_next().await else { break };
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
         let done = match joined {
             Ok(d) => d,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
@@ -195,12 +225,20 @@ pub async fn apply(
             Err(e) => {
                 record_failure(state, c, &e);
                 store.persist(state)?;
-                fail(done.index, e.message, &changes, &mut outcome, &mut blocked, &dependents);
+                fail(
+                    done.index,
+                    e.message,
+                    &changes,
+                    &mut outcome,
+                    &mut blocked,
+                    &dependents,
+                );
             }
         }
     }
     for (i, c) in changes.iter().enumerate() {
-        let finished = outcome.succeeded.contains(&c.address) || outcome.failed.iter().any(|(a, _)| a == &c.address);
+        let finished = outcome.succeeded.contains(&c.address)
+            || outcome.failed.iter().any(|(a, _)| a == &c.address);
         if !finished && !outcome.skipped.contains(&c.address) {
             let _ = i;
             outcome.skipped.push(c.address.clone());
@@ -228,25 +266,42 @@ async fn run_one(
 ) -> Result<Option<Value>, ProviderError> {
     match (action, desired) {
         (Action::Delete, _) => {
-            let prior = prior.ok_or_else(|| ProviderError::new(format!("{address}: nothing recorded to delete")))?;
+            let prior = prior.ok_or_else(|| {
+                ProviderError::new(format!("{address}: nothing recorded to delete"))
+            })?;
             provider.delete(address, prior).await.map(|_| None)
         }
         (Action::Replace, Some(d)) => {
             if let Some(p) = prior {
                 provider.delete(address, p).await?;
             }
-            let req = ApplyRequest { desired: d, prior: None, action: Action::Create, secrets };
+            let req = ApplyRequest {
+                desired: d,
+                prior: None,
+                action: Action::Create,
+                secrets,
+            };
             provider.apply(req).await.map(Some)
         }
         (_, Some(d)) => {
-            let req = ApplyRequest { desired: d, prior, action, secrets };
+            let req = ApplyRequest {
+                desired: d,
+                prior,
+                action,
+                secrets,
+            };
             provider.apply(req).await.map(Some)
         }
-        (_, None) => Err(ProviderError::new(format!("{address}: no desired attributes"))),
+        (_, None) => Err(ProviderError::new(format!(
+            "{address}: no desired attributes"
+        ))),
     }
 }
 
-fn resolve_all(c: &ResourceChange, secrets: &dyn SecretValues) -> Result<BTreeMap<AttrPath, String>, String> {
+fn resolve_all(
+    c: &ResourceChange,
+    secrets: &dyn SecretValues,
+) -> Result<BTreeMap<AttrPath, String>, String> {
     let mut out = BTreeMap::new();
     for s in c.desired.iter().flat_map(|d| &d.sensitive) {
         match resolve_parts(&s.parts, secrets)? {
@@ -278,7 +333,10 @@ fn record_intent(state: &mut State, c: &ResourceChange) {
     match state.resources.get_mut(&c.address) {
         Some(r) => r.status = pending,
         None => {
-            let d = c.desired.as_ref().expect("creates carry desired attributes");
+            let d = c
+                .desired
+                .as_ref()
+                .expect("creates carry desired attributes");
             state.resources.insert(
                 c.address.clone(),
                 ResourceState {
@@ -294,7 +352,12 @@ fn record_intent(state: &mut State, c: &ResourceChange) {
     }
 }
 
-fn record_success(state: &mut State, c: &ResourceChange, applied: Option<Value>, secrets: &dyn SecretValues) {
+fn record_success(
+    state: &mut State,
+    c: &ResourceChange,
+    applied: Option<Value>,
+    secrets: &dyn SecretValues,
+) {
     let Some(d) = &c.desired else {
         state.resources.remove(&c.address);
         return;
@@ -321,10 +384,14 @@ fn record_success(state: &mut State, c: &ResourceChange, applied: Option<Value>,
 }
 
 fn record_failure(state: &mut State, c: &ResourceChange, e: &ProviderError) {
-    let Some(r) = state.resources.get_mut(&c.address) else { return };
+    let Some(r) = state.resources.get_mut(&c.address) else {
+        return;
+    };
     r.status = match c.action {
         // A failed create or replace may have left something behind.
-        Action::Create | Action::Replace => ResourceStatus::Tainted { reason: e.message.clone() },
+        Action::Create | Action::Replace => ResourceStatus::Tainted {
+            reason: e.message.clone(),
+        },
         // A failed update or delete leaves the recorded object as it was; the
         // next plan shows the same change again.
         _ => ResourceStatus::Ready,

@@ -87,8 +87,20 @@ mod tests {
     fn leaf_differences_with_paths() {
         let a = json!({"spec": {"replicas": 3, "tpl": {"c": [{"image": "a:1"}]}}, "gone": 1});
         let b = json!({"spec": {"replicas": 4, "tpl": {"c": [{"image": "a:2"}, {"image": "b"}]}}, "new": true});
-        let d: Vec<String> = diff(&a, &b, &[]).iter().map(|c| c.path.to_string()).collect();
-        assert_eq!(d, ["spec.replicas", "spec.tpl.c[0].image", "spec.tpl.c[1]", "gone", "new"]);
+        let d: Vec<String> = diff(&a, &b, &[])
+            .iter()
+            .map(|c| c.path.to_string())
+            .collect();
+        assert_eq!(
+            d,
+            [
+                "spec.replicas",
+                "spec.tpl.c[0].image",
+                "spec.tpl.c[1]",
+                "gone",
+                "new"
+            ]
+        );
         let skip = AttrPath::parse("spec.tpl").unwrap();
         assert_eq!(diff(&a, &b, &[&skip]).len(), 3);
         assert!(diff(&a, &a, &[]).is_empty());

@@ -36,6 +36,7 @@ fn display_cycle(path: &[Address]) -> String {
 pub struct ResourceGraph {
     graph: DiGraph<Address, ()>,
     types: Vec<ResourceType>,
+    phases: Vec<u8>,
 }
 
 impl ResourceGraph {
@@ -65,6 +66,7 @@ impl ResourceGraph {
         let g = ResourceGraph {
             graph,
             types: resources.iter().map(|r| r.rtype).collect(),
+            phases: resources.iter().map(|r| r.phase).collect(),
         };
         errors.extend(g.cycles().into_iter().map(GraphError::Cycle));
         if errors.is_empty() {
@@ -129,8 +131,8 @@ impl ResourceGraph {
     }
 
     /// Indices (into the slice given to [`build`](Self::build)) in dependency
-    /// order. Among resources that are ready at the same time, the smaller
-    /// address comes first, so the order is stable.
+    /// order. Among resources that are ready at the same time, the lower phase
+    /// and then the smaller address comes first, so the order is stable.
     pub fn order(&self) -> Vec<usize> {
         let mut indegree: Vec<usize> = self
             .graph
@@ -141,20 +143,21 @@ impl ResourceGraph {
                     .count()
             })
             .collect();
-        let mut ready: BTreeSet<(&Address, usize)> = self
+        let key = |n: NodeIndex| (self.phases[n.index()], &self.graph[n], n.index());
+        let mut ready: BTreeSet<(u8, &Address, usize)> = self
             .graph
             .node_indices()
             .filter(|n| indegree[n.index()] == 0)
-            .map(|n| (&self.graph[n], n.index()))
+            .map(key)
             .collect();
         let mut order = Vec::with_capacity(indegree.len());
         while let Some(first) = ready.pop_first() {
-            let (_, i) = first;
+            let (_, _, i) = first;
             order.push(i);
             for m in self.graph.neighbors(NodeIndex::new(i)) {
                 indegree[m.index()] -= 1;
                 if indegree[m.index()] == 0 {
-                    ready.insert((&self.graph[m], m.index()));
+                    ready.insert(key(m));
                 }
             }
         }
@@ -203,7 +206,12 @@ mod tests {
 
     #[test]
     fn order_respects_dependencies_then_names() {
-        let rs = vec![res("c", &["b"]), res("b", &[]), res("a", &[]), res("d", &["a", "c"])];
+        let rs = vec![
+            res("c", &["b"]),
+            res("b", &[]),
+            res("a", &[]),
+            res("d", &["a", "c"]),
+        ];
         let g = ResourceGraph::build(&rs).unwrap();
         let names: Vec<&str> = g.order().iter().map(|&i| rs[i].address.as_str()).collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
@@ -211,12 +219,20 @@ mod tests {
 
     #[test]
     fn cycles_are_reported_with_their_path() {
-        let rs = vec![res("a", &["c"]), res("b", &["a"]), res("c", &["b"]), res("d", &["d"])];
+        let rs = vec![
+            res("a", &["c"]),
+            res("b", &["a"]),
+            res("c", &["b"]),
+            res("d", &["d"]),
+        ];
         let errs = ResourceGraph::build(&rs).unwrap_err();
         let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
         assert_eq!(
             msgs,
-            ["dependency cycle: a -> b -> c -> a", "dependency cycle: d -> d"]
+            [
+                "dependency cycle: a -> b -> c -> a",
+                "dependency cycle: d -> d"
+            ]
         );
     }
 

@@ -116,9 +116,9 @@ impl AttrPath {
     pub fn set(&self, mut v: &mut Value, new: Value) -> bool {
         for seg in &self.0 {
             v = match (seg, v) {
-                (Segment::Key(k), Value::Object(m)) => {
-                    m.entry(k.clone()).or_insert(Value::Object(Default::default()))
-                }
+                (Segment::Key(k), Value::Object(m)) => m
+                    .entry(k.clone())
+                    .or_insert(Value::Object(Default::default())),
                 (Segment::Index(i), Value::Array(a)) => match a.get_mut(*i) {
                     Some(x) => x,
                     None => return false,
@@ -151,8 +151,7 @@ impl fmt::Display for AttrPath {
 
 fn is_plain_key(k: &str) -> bool {
     !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
@@ -182,7 +181,9 @@ mod tests {
         assert_eq!(p.get(&v), Some(&serde_json::json!(2)));
         assert!(p.set(&mut v, serde_json::json!(5)));
         assert_eq!(v["a"]["b"][1], 5);
-        assert!(AttrPath::parse("a.c.d").unwrap().set(&mut v, serde_json::json!(true)));
+        assert!(AttrPath::parse("a.c.d")
+            .unwrap()
+            .set(&mut v, serde_json::json!(true)));
         assert_eq!(v["a"]["c"]["d"], true);
     }
 }

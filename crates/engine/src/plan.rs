@@ -59,7 +59,10 @@ impl SecretValues for NoSecrets {
 }
 
 /// Assembles a sensitive value from its parts, or `None` if a secret is unavailable.
-pub fn resolve_parts(parts: &[SecretPart], secrets: &dyn SecretValues) -> Result<Option<String>, String> {
+pub fn resolve_parts(
+    parts: &[SecretPart],
+    secrets: &dyn SecretValues,
+) -> Result<Option<String>, String> {
     let mut s = String::new();
     for p in parts {
         match p {
@@ -380,7 +383,10 @@ fn plan_existing(
     }
     if c.action == Action::NoOp && prior.rtype != d.rtype {
         c.action = Action::Replace;
-        c.reason = Some(format!("its type changes from {} to {}", prior.rtype, d.rtype));
+        c.reason = Some(format!(
+            "its type changes from {} to {}",
+            prior.rtype, d.rtype
+        ));
     }
     if c.action == Action::NoOp {
         let attr_changes = c.attribute_changes();
@@ -400,10 +406,14 @@ fn plan_existing(
             .keys()
             .any(|k| !d.sensitive.iter().any(|s| s.path.to_string() == *k));
         for f in &d.force_new {
-            let hit = attr_changes.iter().any(|a| a.path.starts_with(&f.path) || f.path.starts_with(&a.path));
+            let hit = attr_changes
+                .iter()
+                .any(|a| a.path.starts_with(&f.path) || f.path.starts_with(&a.path));
             if hit {
                 c.replace_paths.push(f.path.clone());
-                c.reason.get_or_insert_with(|| format!("{} cannot change in place: {}", f.path, f.reason));
+                c.reason.get_or_insert_with(|| {
+                    format!("{} cannot change in place: {}", f.path, f.reason)
+                });
             }
         }
         c.action = if !c.replace_paths.is_empty() {

@@ -27,7 +27,9 @@ pub enum PlanFileError {
         message: String,
     },
     /// The plan no longer matches the state or the stack.
-    #[error("the saved plan is stale: {0}\n  hint: run `strata plan` again and review the new plan")]
+    #[error(
+        "the saved plan is stale: {0}\n  hint: run `strata plan` again and review the new plan"
+    )]
     Stale(String),
 }
 
@@ -68,7 +70,11 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
 }
 
 /// Refuses a plan made against another state or other stack files.
-pub fn check_fresh(plan: &Plan, state: Option<&State>, stack_sha256: &str) -> Result<(), PlanFileError> {
+pub fn check_fresh(
+    plan: &Plan,
+    state: Option<&State>,
+    stack_sha256: &str,
+) -> Result<(), PlanFileError> {
     match (plan.lineage, state) {
         (Some(l), Some(s)) if l != s.lineage => {
             return Err(PlanFileError::Stale(format!(
@@ -76,7 +82,11 @@ pub fn check_fresh(plan: &Plan, state: Option<&State>, stack_sha256: &str) -> Re
                 s.lineage
             )))
         }
-        (Some(_), None) => return Err(PlanFileError::Stale("it was made against a state that no longer exists".into())),
+        (Some(_), None) => {
+            return Err(PlanFileError::Stale(
+                "it was made against a state that no longer exists".into(),
+            ))
+        }
         (None, Some(s)) => {
             return Err(PlanFileError::Stale(format!(
                 "it was made before any state existed, but state now exists (serial {})",
@@ -94,7 +104,9 @@ pub fn check_fresh(plan: &Plan, state: Option<&State>, stack_sha256: &str) -> Re
         }
     }
     if plan.stack_sha256 != stack_sha256 {
-        return Err(PlanFileError::Stale("the stack's files changed since the plan was made".into()));
+        return Err(PlanFileError::Stale(
+            "the stack's files changed since the plan was made".into(),
+        ));
     }
     Ok(())
 }

@@ -58,7 +58,11 @@ pub trait Provider: Send + Sync {
 
     /// Observes the real object behind a state entry, for refresh and drift.
     /// `Ok(None)` when it no longer exists.
-    async fn read(&self, address: &Address, prior: &ResourceState) -> Result<Option<Value>, ProviderError>;
+    async fn read(
+        &self,
+        address: &Address,
+        prior: &ResourceState,
+    ) -> Result<Option<Value>, ProviderError>;
 
     /// Refines the plan of one resource (e.g. a server-side dry run). The
     /// default adds nothing: the stack's own `force_new` and `computed` rules stand.

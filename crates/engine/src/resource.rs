@@ -115,6 +115,11 @@ pub struct DesiredResource {
     /// Lifecycle rules.
     #[serde(default)]
     pub lifecycle: Lifecycle,
+    /// Orders resources that do not depend on each other: lower phases come
+    /// first (hosts, then the cluster, then what runs on it), so plans read
+    /// layer by layer.
+    #[serde(default)]
+    pub phase: u8,
 }
 
 /// An attribute whose change cannot be made in place.
@@ -138,6 +143,7 @@ impl DesiredResource {
             force_new: Vec::new(),
             depends_on: Vec::new(),
             lifecycle: Lifecycle::default(),
+            phase: 0,
         }
     }
 

@@ -75,7 +75,10 @@ fn mirror(paths: &[AttrPath], present: bool) -> Value {
     }
     let mut v = Value::Object(Map::new());
     for p in paths {
-        if p.0.iter().all(|s| matches!(s, crate::path::Segment::Key(_))) {
+        if p.0
+            .iter()
+            .all(|s| matches!(s, crate::path::Segment::Key(_)))
+        {
             p.set(&mut v, Value::Bool(true));
         }
     }

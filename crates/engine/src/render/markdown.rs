@@ -11,7 +11,11 @@ pub fn to_markdown(plan: &Plan) -> String {
     let s_ = plan.summary();
     let _ = writeln!(s, "### Strata plan for `{}`\n", plan.stack);
     let _ = writeln!(s, "**{}**\n", summary_line(plan));
-    let changed: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let changed: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
     if !changed.is_empty() {
         let _ = writeln!(
             s,
@@ -58,9 +62,17 @@ pub fn to_markdown(plan: &Plan) -> String {
         }
         let _ = writeln!(s, "```\n\n</details>\n");
     }
-    let outputs: Vec<_> = plan.output_changes.iter().filter(|o| o.action != Action::NoOp).collect();
+    let outputs: Vec<_> = plan
+        .output_changes
+        .iter()
+        .filter(|o| o.action != Action::NoOp)
+        .collect();
     if !outputs.is_empty() {
-        let _ = writeln!(s, "<details><summary>Output changes ({})</summary>\n\n```diff", outputs.len());
+        let _ = writeln!(
+            s,
+            "<details><summary>Output changes ({})</summary>\n\n```diff",
+            outputs.len()
+        );
         for o in outputs {
             let v = match (&o.after, o.sensitive) {
                 (_, true) => crate::SENSITIVE.to_string(),

@@ -57,7 +57,9 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
                 }
             }
             for u in unknown {
-                if u.get(c.after().unwrap_or(&Value::Null)).is_none_or(Value::is_null) {
+                if u.get(c.after().unwrap_or(&Value::Null))
+                    .is_none_or(Value::is_null)
+                {
                     lines.push(Line::Added(u.to_string(), KNOWN_AFTER_APPLY.into()));
                 }
             }
@@ -100,7 +102,10 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
                 }
             }
             for p in &c.sensitive_changes {
-                if !lines.iter().any(|l| matches!(l, Line::Changed(q, ..) if *q == p.to_string())) {
+                if !lines
+                    .iter()
+                    .any(|l| matches!(l, Line::Changed(q, ..) if *q == p.to_string()))
+                {
                     lines.push(Line::Changed(
                         p.to_string(),
                         SENSITIVE.into(),

@@ -61,7 +61,11 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
         "{}",
         format!("Stack {:?} ({against})", plan.stack).style(pal.bold)
     );
-    let changed: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let changed: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
     if !changed.is_empty() {
         let _ = writeln!(
             s,
@@ -75,7 +79,11 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
     for c in changed {
         let st = pal.action(c.action);
         let _ = writeln!(s);
-        let _ = writeln!(s, "  {}", format!("# {} {}", c.address, verb(c.action)).style(pal.bold));
+        let _ = writeln!(
+            s,
+            "  {}",
+            format!("# {} {}", c.address, verb(c.action)).style(pal.bold)
+        );
         if let Some(r) = &c.reason {
             let _ = writeln!(s, "  {}", format!("# ({r})").style(pal.dim));
         }
@@ -87,7 +95,12 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
             c.rtype
         );
         for line in change_lines(c) {
-            write_line(&mut s, &line, &pal, c.replace_paths.iter().map(ToString::to_string).collect());
+            write_line(
+                &mut s,
+                &line,
+                &pal,
+                c.replace_paths.iter().map(ToString::to_string).collect(),
+            );
         }
     }
     let outputs: Vec<_> = plan
@@ -105,7 +118,13 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
             };
             let m = marker(o.action).style(pal.action(o.action)).to_string();
             let _ = match o.action {
-                Action::Update => writeln!(s, "  {m} {} = {} -> {}", o.name, show(&o.before), show(&o.after)),
+                Action::Update => writeln!(
+                    s,
+                    "  {m} {} = {} -> {}",
+                    o.name,
+                    show(&o.before),
+                    show(&o.after)
+                ),
                 Action::Delete => writeln!(s, "  {m} {} = {}", o.name, show(&o.before)),
                 _ => writeln!(s, "  {m} {} = {}", o.name, show(&o.after)),
             };

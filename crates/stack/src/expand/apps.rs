@@ -1,0 +1,434 @@
+//! Apps (a microservice and everything it needs to run well), Argo CD
+//! Applications and ApplicationSets, and outputs.
+
+use super::{managed_labels, meta, Builder};
+use crate::diag::Diagnostic;
+use crate::model::{AppDecl, AutoSync, Preset};
+use serde_json::{json, Map, Value};
+use strata_engine::{AttrPath, DesiredOutput, SecretEncoding, SensitiveValue, SENSITIVE};
+
+pub(super) fn expand_apps(b: &mut Builder) {
+    for a in &b.model.apps {
+        let start = b.out.resources.len();
+        b.ensure_namespace(&a.namespace, a.common.span);
+        let deps = b.component_deps(&a.common);
+        let name = a.common.name.as_str();
+        let ns = Some(a.namespace.as_str());
+        let labels = app_labels(a);
+        let span = a.common.span;
+        let sa = json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta(name, ns, labels.clone()),
+            "automountServiceAccountToken": false,
+        });
+        let sa_addr = b.object(&a.common, "ServiceAccount", sa, deps.clone(), span);
+        let mut env = Map::new();
+        for (k, t) in &a.env {
+            env.insert(k.clone(), b.scope.eval(t).value);
+        }
+        let cm = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta(&format!("{name}-config"), ns, labels.clone()),
+            "data": Value::Object(env),
+        });
+        let cm_addr = b.object(&a.common, "ConfigMap", cm, deps.clone(), span);
+        let mut data = Map::new();
+        let mut sensitive = Vec::new();
+        for (k, t) in &a.secret_env {
+            let ev = b.scope.eval(t);
+            if ev.sensitive.is_none() {
+                b.diags.push(
+                    Diagnostic::warning(Diagnostic::error(
+                        "strata::plain-secret-env",
+                        t.span,
+                        format!("secret_env `{k}` of [{}] uses no secret", a.common.address),
+                    ))
+                    .label("stored in a Secret, but written in the stack in plain text")
+                    .help("move it to env, or reference a secret with ${secret.NAME}"),
+                );
+            }
+            let parts = ev.sensitive.unwrap_or_else(|| {
+                vec![strata_engine::SecretPart::Literal(
+                    ev.value.as_str().unwrap_or_default().to_string(),
+                )]
+            });
+            sensitive.push(SensitiveValue {
+                path: AttrPath::root().key("stringData").key(k),
+                parts,
+                encoding: SecretEncoding::Plain,
+            });
+            data.insert(k.clone(), json!(SENSITIVE));
+        }
+        let secret = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta(&format!("{name}-secrets"), ns, labels.clone()),
+            "type": "Opaque",
+            "stringData": Value::Object(data),
+        });
+        let i = b.out.resources.len();
+        let secret_addr = b.object(&a.common, "Secret", secret, deps.clone(), span);
+        b.out.resources[i].sensitive = sensitive;
+        let image = b.scope.eval(&a.image).value;
+        let tag = image
+            .as_str()
+            .and_then(|s| s.rsplit_once(':'))
+            .map(|(_, t)| t.to_string())
+            .filter(|t| !t.contains('/'));
+        let deployment = deployment(a, &labels, image, tag);
+        let mut dep_deps = deps.clone();
+        dep_deps.extend([sa_addr, cm_addr, secret_addr]);
+        let i = b.out.resources.len();
+        let dep_addr = b.object(&a.common, "Deployment", deployment, dep_deps, span);
+        if a.autoscaling.is_some() {
+            // The HPA owns the replica count; Strata must not fight it.
+            b.out.resources[i]
+                .lifecycle
+                .ignore_changes
+                .push(AttrPath::parse("spec.replicas").expect("valid"));
+        }
+        let service = json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta(name, ns, labels.clone()),
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {"app": name},
+                "ports": [{"name": "http", "port": a.port, "targetPort": "http", "protocol": "TCP"}],
+            },
+        });
+        let svc_addr = b.object(&a.common, "Service", service, deps.clone(), span);
+        if let Some((min, max, cpu)) = a.autoscaling {
+            let hpa = json!({
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": meta(&format!("{name}-hpa"), ns, labels.clone()),
+                "spec": {
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+                    "minReplicas": min,
+                    "maxReplicas": max,
+                    "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}],
+                },
+            });
+            b.object(
+                &a.common,
+                "HorizontalPodAutoscaler",
+                hpa,
+                vec![dep_addr.clone()],
+                span,
+            );
+        }
+        if let Some((field, value)) = &a.disruption {
+            let mut spec = Map::new();
+            spec.insert(field.to_string(), value.clone());
+            spec.insert("selector".into(), json!({"matchLabels": {"app": name}}));
+            let pdb = json!({
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": meta(&format!("{name}-pdb"), ns, labels.clone()),
+                "spec": Value::Object(spec),
+            });
+            b.object(
+                &a.common,
+                "PodDisruptionBudget",
+                pdb,
+                vec![dep_addr.clone()],
+                span,
+            );
+        }
+        if let Some(m) = &a.monitoring {
+            monitoring(b, a, m, &labels, svc_addr);
+        }
+        b.anchor(&a.common.address, vec![dep_addr]);
+        b.finish_component(&a.common, start);
+    }
+}
+
+fn app_labels(a: &AppDecl) -> Value {
+    let mut l = managed_labels();
+    l["app"] = json!(a.common.name);
+    l["app.kubernetes.io/name"] = json!(a.common.name);
+    l
+}
+
+fn deployment(a: &AppDecl, labels: &Value, image: Value, tag: Option<String>) -> Value {
+    let name = a.common.name.as_str();
+    let mut pod_labels = json!({"app": name, "app.kubernetes.io/name": name});
+    if let Some(t) = tag {
+        pod_labels["version"] = json!(t);
+    }
+    let probe = |delay: i64, period: i64| json!({"httpGet": {"path": a.health, "port": "http"}, "initialDelaySeconds": delay, "periodSeconds": period});
+    let mut container = json!({
+        "name": "main",
+        "image": image,
+        "imagePullPolicy": a.image_pull_policy,
+        "envFrom": [
+            {"configMapRef": {"name": format!("{name}-config")}},
+            {"secretRef": {"name": format!("{name}-secrets")}},
+        ],
+        "ports": [{"name": "http", "containerPort": a.port, "protocol": "TCP"}],
+        "livenessProbe": probe(15, 10),
+        "readinessProbe": probe(5, 5),
+    });
+    if let Some(r) = &a.resources {
+        container["resources"] = r.to_json();
+    }
+    let selector = json!({"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": [name]}]}, "topologyKey": "kubernetes.io/hostname"});
+    let affinity = match a.spread.as_str() {
+        "required" => Some(
+            json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [selector]}}),
+        ),
+        "preferred" => Some(
+            json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": selector}]}}),
+        ),
+        _ => None,
+    };
+    let metrics_path = a
+        .monitoring
+        .as_ref()
+        .map_or("/metrics", |m| m.path.as_str());
+    let mut pod_spec = json!({"serviceAccountName": name, "containers": [container]});
+    if let Some(aff) = affinity {
+        pod_spec["affinity"] = aff;
+    }
+    let mut spec = json!({
+        "revisionHistoryLimit": 3,
+        "selector": {"matchLabels": {"app": name}},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "template": {
+            "metadata": {
+                "labels": pod_labels,
+                "annotations": {
+                    "prometheus.io/scrape": "true",
+                    "prometheus.io/port": a.port.to_string(),
+                    "prometheus.io/path": metrics_path,
+                },
+            },
+            "spec": pod_spec,
+        },
+    });
+    if a.autoscaling.is_none() {
+        spec["replicas"] = json!(a.replicas);
+    }
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(name, Some(&a.namespace), labels.clone()),
+        "spec": spec,
+    })
+}
+
+fn monitoring(
+    b: &mut Builder,
+    a: &AppDecl,
+    m: &crate::model::Monitoring,
+    labels: &Value,
+    svc: strata_engine::Address,
+) {
+    let name = a.common.name.as_str();
+    let ns = Some(a.namespace.as_str());
+    let prom = match &m.prometheus {
+        Some((p, span)) => {
+            match b
+                .model
+                .services
+                .iter()
+                .find(|s| s.common.name == *p && s.preset == Preset::KubePrometheusStack)
+            {
+                Some(s) => Some(s),
+                None => {
+                    b.diags.push(
+                    Diagnostic::error("strata::monitoring", *span, format!("`{p}` is not a [service.*] with preset = \"kube-prometheus-stack\""))
+                        .label("no such monitoring service"),
+                );
+                    None
+                }
+            }
+        }
+        None => b
+            .model
+            .services
+            .iter()
+            .find(|s| s.preset == Preset::KubePrometheusStack),
+    };
+    let mut sm_labels = labels.clone();
+    // kube-prometheus-stack selects ServiceMonitors labelled with its release.
+    sm_labels["release"] = json!(prom.map_or("prometheus", |p| p.common.name.as_str()));
+    let sm = json!({
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": meta(&format!("{name}-monitor"), ns, sm_labels),
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "endpoints": [{"port": "http", "interval": m.interval, "path": m.path}],
+            "namespaceSelector": {"matchNames": [a.namespace]},
+        },
+    });
+    b.object(&a.common, "ServiceMonitor", sm, vec![svc], a.common.span);
+    let Some((file, span)) = &m.dashboard else {
+        return;
+    };
+    let base = b
+        .raw
+        .sources
+        .get(span.file)
+        .path
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let path = base.join(file);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::dashboard",
+                    *span,
+                    format!(
+                        "cannot read dashboard {}: {e}",
+                        crate::load::normalize(&path).display()
+                    ),
+                )
+                .label("file not found")
+                .help("dashboard paths are relative to the file that declares them"),
+            );
+            return;
+        }
+    };
+    if let Err(e) = serde_json::from_str::<Value>(&text) {
+        b.diags.push(
+            Diagnostic::error(
+                "strata::dashboard",
+                *span,
+                format!(
+                    "dashboard {} is not valid JSON: {e}",
+                    crate::load::normalize(&path).display()
+                ),
+            )
+            .label("invalid Grafana dashboard"),
+        );
+        return;
+    }
+    let mut dl = labels.clone();
+    dl["grafana_dashboard"] = json!("1");
+    let cm = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta(&format!("{name}-grafana-dashboard"), ns, dl),
+        "data": {format!("{name}-dashboard.json"): text},
+    });
+    let mut deps = Vec::new();
+    if let Some(p) = prom {
+        deps.push(strata_engine::Address::new(p.common.address.as_str()));
+    }
+    b.object(&a.common, "ConfigMap/dashboard", cm, deps, a.common.span);
+}
+
+fn sync_policy(auto: Option<AutoSync>, create_namespace: bool) -> Value {
+    let mut p = Map::new();
+    if let Some(a) = auto {
+        p.insert(
+            "automated".into(),
+            json!({"selfHeal": a.self_heal, "prune": a.prune}),
+        );
+    }
+    if create_namespace {
+        p.insert("syncOptions".into(), json!(["CreateNamespace=true"]));
+    }
+    Value::Object(p)
+}
+
+/// The namespace Argo CD runs in (the argo-cd service's), or `argocd`.
+fn argocd_namespace(b: &Builder) -> String {
+    b.model
+        .services
+        .iter()
+        .find(|s| s.preset == Preset::ArgoCd)
+        .map_or("argocd".into(), |s| s.namespace.clone())
+}
+
+pub(super) fn expand_argocd(b: &mut Builder) {
+    let ns = argocd_namespace(b);
+    for a in &b.model.applications {
+        let start = b.out.resources.len();
+        let deps = b.component_deps(&a.common);
+        let app = json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Application",
+            "metadata": meta(&a.common.name, Some(&ns), managed_labels()),
+            "spec": {
+                "project": a.project,
+                "source": {"repoURL": a.repo, "targetRevision": a.revision, "path": a.path},
+                "destination": {"server": a.server, "namespace": a.destination_namespace},
+                "syncPolicy": sync_policy(a.auto_sync, a.create_namespace),
+            },
+        });
+        let addr = b.object(&a.common, "Application", app, deps, a.common.span);
+        b.anchor(&a.common.address, vec![addr]);
+        b.finish_component(&a.common, start);
+    }
+    for s in &b.model.application_sets {
+        let start = b.out.resources.len();
+        let deps = b.component_deps(&s.common);
+        let elements: Vec<Value> = s
+            .environments
+            .iter()
+            .map(|e| json!({"cluster": e.name, "url": e.server}))
+            .collect();
+        let mut source = json!({"repoURL": s.repo, "targetRevision": s.revision, "path": s.path});
+        if !s.value_files.is_empty() {
+            source["helm"] = json!({"valueFiles": s.value_files});
+        }
+        let set = json!({
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "ApplicationSet",
+            "metadata": meta(&format!("{}-apps", s.common.name), Some(&ns), managed_labels()),
+            "spec": {
+                "generators": [{"list": {"elements": elements}}],
+                "template": {
+                    "metadata": {"name": format!("{}-{{{{cluster}}}}", s.common.name)},
+                    "spec": {
+                        "project": s.project,
+                        "source": source,
+                        "destination": {"server": "{{url}}", "namespace": s.namespace},
+                        "syncPolicy": sync_policy(s.auto_sync, true),
+                    },
+                },
+            },
+        });
+        let addr = b.object(&s.common, "ApplicationSet", set, deps, s.common.span);
+        b.anchor(&s.common.address, vec![addr]);
+        b.finish_component(&s.common, start);
+    }
+}
+
+pub(super) fn expand_outputs(b: &mut Builder) {
+    for o in &b.model.outputs {
+        let ev = b.scope.eval(&o.value);
+        if ev.sensitive.is_some() && !o.sensitive {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::sensitive-output",
+                    o.value.span,
+                    format!("[{}] shows a secret", o.common.address),
+                )
+                .label("this value contains a secret")
+                .help("set sensitive = true on the output"),
+            );
+        }
+        let value = if o.sensitive {
+            json!(SENSITIVE)
+        } else {
+            ev.value
+        };
+        b.out.outputs.insert(
+            o.common.name.clone(),
+            DesiredOutput {
+                value,
+                sensitive: o.sensitive,
+            },
+        );
+    }
+}

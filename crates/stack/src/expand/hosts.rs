@@ -1,0 +1,328 @@
+//! Nodes and the k3s cluster: one `node` resource per host, one `k3s_server`
+//! or `k3s_agent` per cluster member, the first server marked cluster-init.
+
+use super::Builder;
+use crate::diag::Diagnostic;
+use crate::model::Role;
+use serde_json::{json, Map, Value};
+use strata_engine::{
+    Address, AttrPath, DesiredResource, ForceNew, ResourceType, SecretEncoding, SensitiveValue,
+};
+
+/// Packages and kernel modules Longhorn needs on every node.
+pub const LONGHORN_PACKAGES: &[&str] = &["nfs-common", "open-iscsi"];
+
+pub(super) fn expand_nodes(b: &mut Builder) {
+    let needs_longhorn = !b.model.storages.is_empty();
+    for n in &b.model.nodes {
+        let start = b.out.resources.len();
+        let mut packages: Vec<String> = n.packages.clone();
+        if needs_longhorn {
+            packages.extend(LONGHORN_PACKAGES.iter().map(|p| p.to_string()));
+        }
+        packages.sort();
+        packages.dedup();
+        let modules: Vec<&str> = if needs_longhorn {
+            vec!["dm_crypt", "iscsi_tcp"]
+        } else {
+            vec![]
+        };
+        let sysctl: Map<String, Value> = n
+            .sysctl
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        let mut attrs = json!({
+            "hostname": n.hostname,
+            "address": n.address,
+            "ssh": {"user": n.user, "port": n.port},
+            "role": match n.role { Role::Server => "server", Role::Agent => "agent", Role::None => "none" },
+            "packages": packages,
+            "kernel_modules": modules,
+            "sysctl": sysctl,
+            "swap": "off",
+            "facts": null,
+        });
+        if let Some(k) = &n.key {
+            attrs["ssh"]["key"] = json!(k);
+        }
+        if let Some(h) = &n.host_key {
+            attrs["ssh"]["host_key"] = json!(h);
+        }
+        let addr = Address::new(format!("node.{}", n.hostname));
+        let mut r = DesiredResource::new(addr.as_str(), ResourceType::Node, attrs);
+        r.computed = vec![AttrPath::parse("facts").expect("valid")];
+        r.force_new = vec![ForceNew {
+            path: AttrPath::parse("address").expect("valid"),
+            reason: "a different address is a different host".into(),
+        }];
+        r.depends_on = b.component_deps(&n.common);
+        b.push(r, n.address_span);
+        b.anchor(&n.common.address, vec![addr.clone()]);
+        if n.group.is_some() {
+            b.anchor(&format!("node.{}", n.hostname), vec![addr]);
+        }
+        b.finish_component(&n.common, start);
+    }
+}
+
+pub(super) fn expand_k3s(b: &mut Builder) {
+    let clusters = &b.model.clusters;
+    if clusters.len() > 1 {
+        for k in &clusters[1..] {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::one-cluster",
+                    k.span,
+                    format!("[{}] declares a second k3s cluster", k.common.address),
+                )
+                .also(clusters[0].span, "the first cluster is declared here")
+                .help(
+                    "a stack manages one cluster; put each further cluster in a stack of its own",
+                ),
+            );
+        }
+    }
+    let has_k8s = !(b.model.storages.is_empty()
+        && b.model.services.is_empty()
+        && b.model.charts.is_empty()
+        && b.model.apps.is_empty()
+        && b.model.manifests.is_empty()
+        && b.model.applications.is_empty()
+        && b.model.application_sets.is_empty());
+    let Some(k) = clusters.first() else {
+        if has_k8s {
+            let span = b
+                .model
+                .apps
+                .first()
+                .map(|a| a.common.span)
+                .or(b.model.services.first().map(|s| s.common.span))
+                .or(b.model.storages.first().map(|s| s.common.span))
+                .or(b.model.charts.first().map(|s| s.common.span))
+                .or(b.model.manifests.first().map(|s| s.common.span))
+                .unwrap_or_default();
+            b.diags.push(
+                Diagnostic::error("strata::no-cluster", span, "this stack declares Kubernetes components but no [k3s.*] cluster")
+                    .label("needs a cluster to run on")
+                    .help("add a [k3s.main] table with version = \"v1.31.4+k3s1\" and nodes with role = \"server\""),
+            );
+        }
+        return;
+    };
+    for n in &b.model.nodes {
+        if let Some((name, span)) = &n.cluster {
+            if *name != k.common.name {
+                b.diags.push(
+                    Diagnostic::error(
+                        "strata::unknown-cluster",
+                        *span,
+                        format!(
+                            "node {} names cluster `{name}`, which is not declared",
+                            n.hostname
+                        ),
+                    )
+                    .label(format!("the stack's cluster is `{}`", k.common.name)),
+                );
+            }
+        }
+    }
+    let servers: Vec<_> = b
+        .model
+        .nodes
+        .iter()
+        .filter(|n| n.role == Role::Server)
+        .collect();
+    let agents: Vec<_> = b
+        .model
+        .nodes
+        .iter()
+        .filter(|n| n.role == Role::Agent)
+        .collect();
+    if servers.is_empty() {
+        b.diags.push(
+            Diagnostic::error(
+                "strata::no-servers",
+                k.span,
+                format!("[{}] has no server nodes", k.common.address),
+            )
+            .help("give 1, 3 or 5 nodes role = \"server\""),
+        );
+        return;
+    }
+    if servers.len() % 2 == 0 {
+        let mut d = Diagnostic::error(
+            "strata::etcd-quorum",
+            servers[servers.len() - 1].address_span,
+            format!(
+                "[{}] has {} servers; embedded etcd needs an odd number",
+                k.common.address,
+                servers.len()
+            ),
+        )
+        .label("an even server count")
+        .help(format!(
+            "with {} servers etcd tolerates no more failures than with {}; use {} or {} servers",
+            servers.len(),
+            servers.len() - 1,
+            servers.len() - 1,
+            servers.len() + 1
+        ));
+        for s in servers.iter().take(servers.len() - 1) {
+            d = d.also(s.address_span, format!("server {}", s.hostname));
+        }
+        b.diags.push(d);
+    }
+    let first = servers[0];
+    let endpoint = k
+        .api_endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://{}:6443", first.address));
+    let endpoint_host = endpoint
+        .trim_start_matches("https://")
+        .split([':', '/'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let join_url = format!("https://{}:6443", first.address);
+    let start = b.out.resources.len();
+    let comp_deps = b.component_deps(&k.common);
+    let mut prev: Option<Address> = None;
+    for (i, n) in servers.iter().enumerate() {
+        let addr = Address::new(format!("{}/server/{}", k.common.address, n.hostname));
+        let mut cfg = base_config(k, n);
+        if i == 0 {
+            cfg.insert("cluster-init".into(), json!(true));
+        } else {
+            cfg.insert("server".into(), json!(join_url));
+        }
+        cfg.insert("tls-san".into(), json!([endpoint_host]));
+        if !k.disable.is_empty() {
+            cfg.insert("disable".into(), json!(k.disable));
+        }
+        cfg.insert(
+            "write-kubeconfig-mode".into(),
+            json!(k.write_kubeconfig_mode),
+        );
+        let mut deps = vec![Address::new(format!("node.{}", n.hostname))];
+        deps.extend(prev.clone());
+        deps.extend(comp_deps.iter().cloned());
+        let r = k3s_resource(
+            b,
+            k,
+            n,
+            addr.clone(),
+            ResourceType::K3sServer,
+            i == 0,
+            cfg,
+            &endpoint,
+            deps,
+        );
+        b.push(r, n.address_span);
+        b.servers.push(addr.clone());
+        prev = Some(addr);
+    }
+    let last_server = prev.clone();
+    for n in &agents {
+        let addr = Address::new(format!("{}/agent/{}", k.common.address, n.hostname));
+        let mut cfg = base_config(k, n);
+        cfg.insert("server".into(), json!(join_url));
+        let mut deps = vec![Address::new(format!("node.{}", n.hostname))];
+        deps.extend(last_server.clone());
+        deps.extend(comp_deps.iter().cloned());
+        let r = k3s_resource(
+            b,
+            k,
+            n,
+            addr.clone(),
+            ResourceType::K3sAgent,
+            false,
+            cfg,
+            &endpoint,
+            deps,
+        );
+        b.push(r, n.address_span);
+        b.k3s_all.push(addr);
+    }
+    b.k3s_all.extend(b.servers.clone());
+    b.anchor(&k.common.address, b.servers.clone());
+    b.crd_providers
+        .extend(k.provides.iter().filter_map(|(p, _)| {
+            let (g, kind) = p.split_once('/')?;
+            Some((g.to_string(), kind.to_string(), k.common.address.clone()))
+        }));
+    b.finish_component(&k.common, start);
+}
+
+fn base_config(k: &crate::model::K3sDecl, n: &crate::model::NodeDecl) -> Map<String, Value> {
+    let mut cfg = Map::new();
+    if let Some(extra) = &k.config {
+        if let Value::Object(m) = extra.clone() {
+            cfg.extend(m);
+        }
+    }
+    cfg.insert("node-name".into(), json!(n.hostname));
+    cfg.insert("node-ip".into(), json!(n.address));
+    if !n.labels.is_empty() {
+        let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        cfg.insert("node-label".into(), json!(labels));
+    }
+    if !n.taints.is_empty() {
+        cfg.insert("node-taint".into(), json!(n.taints));
+    }
+    cfg
+}
+
+#[allow(clippy::too_many_arguments)]
+fn k3s_resource(
+    b: &Builder,
+    k: &crate::model::K3sDecl,
+    n: &crate::model::NodeDecl,
+    addr: Address,
+    rtype: ResourceType,
+    cluster_init: bool,
+    cfg: Map<String, Value>,
+    endpoint: &str,
+    deps: Vec<Address>,
+) -> DesiredResource {
+    let mut sorted: Vec<(String, Value)> = cfg.into_iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let cfg: Map<String, Value> = sorted.into_iter().collect();
+    let config_yaml = serde_norway::to_string(&Value::Object(cfg)).unwrap_or_default();
+    let mut attrs = json!({
+        "cluster": k.common.name,
+        "node": n.hostname,
+        "version": k.version,
+        "cluster_init": cluster_init,
+        "api_endpoint": endpoint,
+        "config_path": "/etc/rancher/k3s/config.yaml",
+        "config": config_yaml,
+    });
+    let mut r = DesiredResource::new(addr.as_str(), rtype, Value::Null);
+    if let Some(t) = &k.token {
+        let ev = b.scope.eval(t);
+        attrs["token"] = ev.value.clone();
+        if let Some(parts) = ev.sensitive {
+            r.sensitive.push(SensitiveValue {
+                path: AttrPath::parse("token").expect("valid"),
+                parts,
+                encoding: SecretEncoding::Plain,
+            });
+        }
+    }
+    // Without a token the provider reads the first server's token at apply
+    // time; it is never stored.
+    r.attributes = attrs;
+    r.force_new = vec![
+        ForceNew {
+            path: AttrPath::parse("node").expect("valid"),
+            reason: "k3s is installed on another node".into(),
+        },
+        ForceNew {
+            path: AttrPath::parse("cluster_init").expect("valid"),
+            reason: "the server that initialises etcd cannot change in a running cluster".into(),
+        },
+    ];
+    r.depends_on = deps;
+    r
+}

@@ -1,0 +1,241 @@
+//! `[manifest.*]`: Kubernetes objects from multi-document YAML files, and the
+//! CRDs such files install.
+
+use super::Builder;
+use crate::diag::{Diagnostic, Span};
+use crate::k8s;
+use crate::load::{ManifestDoc, RawStack};
+use crate::value::Val;
+use serde_json::Value;
+
+/// Reads every `[manifest.*]` file into `raw.manifest_docs`, adding the files
+/// to the stack's sources so that errors inside them are located.
+pub fn read_manifest_files(raw: &mut RawStack, diags: &mut Vec<Diagnostic>) {
+    let mut jobs = Vec::new();
+    for item in raw.items.iter().filter(|i| i.section == "manifest") {
+        let Some(files) = item.table.get("files") else {
+            continue;
+        };
+        let Val::Array(list) = &files.value.val else {
+            continue;
+        };
+        let base = raw
+            .sources
+            .get(item.name_span.file)
+            .path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        for f in list {
+            if let Val::Str(pattern) = &f.val {
+                jobs.push((item.address(), base.join(pattern), f.span, pattern.clone()));
+            }
+        }
+    }
+    for (address, full, span, pattern) in jobs {
+        let mut paths: Vec<_> = match glob::glob(&full.to_string_lossy()) {
+            Ok(p) => p.filter_map(Result::ok).collect(),
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "strata::manifest",
+                    span,
+                    format!("invalid file pattern: {e}"),
+                ));
+                continue;
+            }
+        };
+        paths.sort();
+        if paths.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "strata::manifest",
+                    span,
+                    format!("`{pattern}` matches no file"),
+                )
+                .label(format!(
+                    "looked for {}",
+                    crate::load::normalize(&full).display()
+                ))
+                .help("manifest paths are relative to the file that declares them"),
+            );
+        }
+        for p in paths {
+            let text = match std::fs::read_to_string(&p) {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(Diagnostic::error(
+                        "strata::manifest",
+                        span,
+                        format!("cannot read {}: {e}", p.display()),
+                    ));
+                    continue;
+                }
+            };
+            let file = raw.sources.add(&crate::load::normalize(&p), text);
+            let docs = parse_documents(raw, file, diags);
+            raw.manifest_docs
+                .entry(address.clone())
+                .or_default()
+                .extend(docs);
+        }
+    }
+}
+
+/// Splits a YAML file into documents and parses each, locating errors.
+fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> Vec<ManifestDoc> {
+    let text = raw.sources.get(file).text.clone();
+    let mut starts = vec![0usize];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---") {
+            starts.push(offset + line.len());
+        }
+        offset += line.len();
+    }
+    let mut out = Vec::new();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(text.len(), |next| {
+            // Stop before the `---` line that opens the next document.
+            text[..*next]
+                .trim_end_matches('\n')
+                .rfind('\n')
+                .map_or(0, |p| p + 1)
+                .max(start)
+        });
+        let chunk = &text[start..end];
+        if chunk
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
+            continue;
+        }
+        match serde_norway::from_str::<Value>(chunk) {
+            Ok(Value::Null) => {}
+            Ok(v) => {
+                let kind_at = chunk
+                    .find("\nkind:")
+                    .map(|p| p + 1)
+                    .or_else(|| chunk.starts_with("kind:").then_some(0));
+                let span = match kind_at {
+                    Some(p) => Span::new(
+                        file,
+                        start + p..start + p + chunk[p..].find('\n').unwrap_or(chunk.len() - p),
+                    ),
+                    None => Span::new(file, start..start + 1),
+                };
+                check_object(&v, span, diags);
+                out.push(ManifestDoc { value: v, span });
+            }
+            Err(e) => {
+                let at = e.location().map_or(start, |l| start + l.index());
+                diags.push(
+                    Diagnostic::error(
+                        "strata::yaml",
+                        Span::new(file, at..at + 1),
+                        format!("YAML error: {e}"),
+                    )
+                    .label("here")
+                    .help("fix the YAML syntax of this document"),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn check_object(v: &Value, span: Span, diags: &mut Vec<Diagnostic>) {
+    let missing: Vec<&str> = ["apiVersion", "kind"]
+        .into_iter()
+        .filter(|k| !v[*k].is_string())
+        .collect();
+    if !missing.is_empty() || !v["metadata"]["name"].is_string() {
+        diags.push(
+            Diagnostic::error(
+                "strata::manifest-object",
+                span,
+                "this document is not a Kubernetes object",
+            )
+            .label("needs apiVersion, kind and metadata.name")
+            .help("every document must have apiVersion, kind and metadata.name"),
+        );
+        return;
+    }
+    let name = v["metadata"]["name"].as_str().unwrap_or_default();
+    if let Err(why) = k8s::check_subdomain(name) {
+        diags.push(crate::decode::name_error(span, name, &why));
+    }
+}
+
+/// Records the CRDs that manifests install, before anything asks for them.
+pub(super) fn register_providers(b: &mut Builder) {
+    for m in &b.model.manifests {
+        for d in b
+            .raw
+            .manifest_docs
+            .get(&m.common.address)
+            .into_iter()
+            .flatten()
+        {
+            if d.value["kind"] == "CustomResourceDefinition" {
+                let group = d.value["spec"]["group"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let kind = d.value["spec"]["names"]["kind"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let name = d.value["metadata"]["name"].as_str().unwrap_or_default();
+                let crd = format!("{}/CustomResourceDefinition/{name}", m.common.address);
+                b.crd_providers.push((group, kind, crd));
+            }
+            if d.value["kind"] == "Namespace" {
+                if let Some(n) = d.value["metadata"]["name"].as_str() {
+                    let addr =
+                        strata_engine::Address::new(format!("{}/Namespace/{n}", m.common.address));
+                    b.namespaces.insert(n.to_string(), addr);
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn expand_manifests(b: &mut Builder) {
+    for m in &b.model.manifests {
+        let start = b.out.resources.len();
+        let deps = b.component_deps(&m.common);
+        let docs = b
+            .raw
+            .manifest_docs
+            .get(&m.common.address)
+            .cloned()
+            .unwrap_or_default();
+        let mut addrs = Vec::new();
+        for d in docs {
+            let mut v = d.value;
+            let kind = v["kind"].as_str().unwrap_or_default().to_string();
+            let name = v["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let suffix = if k8s::is_cluster_scoped(&kind) || kind.is_empty() {
+                format!("{kind}/{name}")
+            } else {
+                if v["metadata"]["namespace"].as_str().is_none() {
+                    v["metadata"]["namespace"] =
+                        Value::String(m.namespace.clone().unwrap_or_else(|| "default".into()));
+                }
+                let ns = v["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("default")
+                    .to_string();
+                b.ensure_namespace(&ns, d.span);
+                format!("{kind}/{ns}/{name}")
+            };
+            let addr = b.object(&m.common, &suffix, v, deps.clone(), d.span);
+            addrs.push(addr);
+        }
+        b.anchor(&m.common.address, addrs);
+        b.finish_component(&m.common, start);
+    }
+}

@@ -1,0 +1,355 @@
+//! Reading a stack directory: every `*.toml` in it plus the files its
+//! `include` globs name, merged into one set of sections. A table declared in
+//! two places is an error naming both.
+
+use crate::diag::{did_you_mean, Diagnostic, Sources, Span};
+use crate::value::{from_toml, Entry, Table, Val};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+/// The component sections of the stack language, in the order they are documented.
+pub const SECTIONS: &[&str] = &[
+    "node",
+    "node_group",
+    "k3s",
+    "storage",
+    "service",
+    "chart",
+    "app",
+    "manifest",
+    "application",
+    "application_set",
+    "output",
+];
+
+/// Top-level tables that are not components.
+pub const SETTINGS: &[&str] = &["stack", "vars", "secrets", "ssh"];
+
+/// One `[section.name]` table.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The section: `node`, `app`, ...
+    pub section: &'static str,
+    /// The name after the dot.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// The table's contents.
+    pub table: Table,
+}
+
+impl Item {
+    /// `section.name`.
+    pub fn address(&self) -> String {
+        format!("{}.{}", self.section, self.name)
+    }
+}
+
+/// All files of a stack, merged.
+#[derive(Debug, Default)]
+pub struct RawStack {
+    /// Every file read.
+    pub sources: Sources,
+    /// The directory given on the command line.
+    pub dir: PathBuf,
+    /// `[stack]` and where its header is.
+    pub stack: Option<(Table, Span)>,
+    /// `[ssh]`.
+    pub ssh: Option<(Table, Span)>,
+    /// `[vars]` entries from every file.
+    pub vars: Vec<Entry>,
+    /// `[secrets]` entries from every file.
+    pub secrets: Vec<Entry>,
+    /// Component tables in file order.
+    pub items: Vec<Item>,
+    /// Objects read from `[manifest.*]` files, by component address.
+    pub manifest_docs: std::collections::HashMap<String, Vec<ManifestDoc>>,
+}
+
+/// One object from a manifest file.
+#[derive(Debug, Clone)]
+pub struct ManifestDoc {
+    /// The object.
+    pub value: serde_json::Value,
+    /// Where its `kind:` is written (or the document start).
+    pub span: Span,
+}
+
+/// Reads `dir` and everything it includes. Problems go to `diags`.
+pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
+    let mut raw = RawStack {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    };
+    let mut files = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            diags.push(
+                Diagnostic::global("strata::stack-dir", format!("cannot read stack directory {}: {e}", dir.display()))
+                    .help("pass the directory that holds the stack's *.toml files, e.g. `strata plan stacks/production`"),
+            );
+            return raw;
+        }
+    };
+    files.sort();
+    if files.is_empty() {
+        diags.push(
+            Diagnostic::global(
+                "strata::stack-dir",
+                format!("{} holds no *.toml files", dir.display()),
+            )
+            .help("a stack is a directory of TOML files with one [stack] table; see README.md"),
+        );
+        return raw;
+    }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut queue: Vec<(PathBuf, Option<Span>)> = files.into_iter().map(|f| (f, None)).collect();
+    let mut idx = 0;
+    let mut decls: BTreeMap<String, Span> = BTreeMap::new();
+    while idx < queue.len() {
+        let (path, via) = queue[idx].clone();
+        idx += 1;
+        let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&canon) {
+            continue;
+        }
+        seen.push(canon);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                let d = match via {
+                    Some(span) => Diagnostic::error(
+                        "strata::include",
+                        span,
+                        format!("cannot read included file {}: {e}", path.display()),
+                    ),
+                    None => Diagnostic::global(
+                        "strata::read",
+                        format!("cannot read {}: {e}", path.display()),
+                    ),
+                };
+                diags.push(d);
+                continue;
+            }
+        };
+        let file = raw.sources.add(&normalize(&path), text);
+        let text = raw.sources.get(file).text.clone();
+        let (doc, errors) = toml::de::DeTable::parse_recoverable(&text);
+        for e in &errors {
+            let span = e
+                .span()
+                .map_or(Span::new(file, 0..0), |r| Span::new(file, r));
+            diags.push(
+                Diagnostic::error(
+                    "strata::toml-syntax",
+                    span,
+                    format!("TOML syntax error: {}", e.message().trim_end()),
+                )
+                .label("here")
+                .help("fix the TOML syntax; see https://toml.io for the format"),
+            );
+        }
+        if !errors.is_empty() {
+            continue;
+        }
+        let table = from_toml(file, doc.get_ref());
+        for entry in table.entries {
+            merge_entry(&mut raw, entry, &mut decls, &mut queue, diags);
+        }
+    }
+    if raw.stack.is_none() && !raw.sources.files().is_empty() {
+        diags.push(
+            Diagnostic::global(
+                "strata::no-stack-table",
+                format!("no file in {} declares [stack]", dir.display()),
+            )
+            .help("add a stack.toml with\n  [stack]\n  name = \"production\""),
+        );
+    }
+    raw
+}
+
+fn merge_entry(
+    raw: &mut RawStack,
+    entry: Entry,
+    decls: &mut BTreeMap<String, Span>,
+    queue: &mut Vec<(PathBuf, Option<Span>)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let key = entry.key.as_str();
+    let mut declare = |name: String, span: Span, diags: &mut Vec<Diagnostic>| -> bool {
+        if let Some(first) = decls.get(&name) {
+            diags.push(
+                Diagnostic::error(
+                    "strata::duplicate",
+                    span,
+                    format!("[{name}] is declared twice"),
+                )
+                .label("declared again here")
+                .also(*first, format!("[{name}] is first declared here"))
+                .help("keep one declaration: merge the two tables, or rename one of them"),
+            );
+            return false;
+        }
+        decls.insert(name, span);
+        true
+    };
+    let Val::Table(table) = entry.value.val else {
+        let what = if SECTIONS.contains(&key) || SETTINGS.contains(&key) {
+            format!("`{key}` must be a table such as [{key}]")
+        } else {
+            format!("unknown top-level key `{key}`")
+        };
+        diags.push(Diagnostic::error("strata::top-level", entry.key_span, what).help(
+            "top-level entries are the tables [stack], [vars], [secrets], [ssh] and [SECTION.NAME] components",
+        ));
+        return;
+    };
+    match key {
+        "stack" => {
+            if declare("stack".into(), entry.key_span, diags) {
+                queue_includes(raw, &table, queue, diags);
+                raw.stack = Some((table, entry.key_span));
+            }
+        }
+        "ssh" => {
+            if declare("ssh".into(), entry.key_span, diags) {
+                raw.ssh = Some((table, entry.key_span));
+            }
+        }
+        "vars" | "secrets" => {
+            for e in table.entries {
+                if declare(format!("{key}.{}", e.key), e.key_span, diags) {
+                    if key == "vars" {
+                        raw.vars.push(e);
+                    } else {
+                        raw.secrets.push(e);
+                    }
+                }
+            }
+        }
+        _ => {
+            let Some(section) = SECTIONS.iter().find(|s| **s == key) else {
+                let mut d = Diagnostic::error(
+                    "strata::top-level",
+                    entry.key_span,
+                    format!("unknown table [{key}]"),
+                );
+                let all = SECTIONS.iter().chain(SETTINGS).copied();
+                d = match did_you_mean(key, all) {
+                    Some(s) => d
+                        .label(format!("did you mean [{s}]?"))
+                        .help(format!("rename it to [{s}]")),
+                    None => d.label("not a Strata table").help(format!(
+                        "Strata reads [stack], [vars], [secrets], [ssh] and components: {}",
+                        SECTIONS
+                            .iter()
+                            .map(|s| format!("[{s}.NAME]"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                };
+                diags.push(d);
+                return;
+            };
+            for e in table.entries {
+                let Val::Table(t) = e.value.val else {
+                    diags.push(
+                        Diagnostic::error(
+                            "strata::wrong-type",
+                            e.key_span,
+                            format!("`{key}.{}` must be a table", e.key),
+                        )
+                        .label("expected a table")
+                        .help(format!("declare it as\n  [{key}.{}]\n  ...", e.key)),
+                    );
+                    continue;
+                };
+                if declare(format!("{key}.{}", e.key), e.key_span, diags) {
+                    raw.items.push(Item {
+                        section,
+                        name: e.key,
+                        name_span: e.key_span,
+                        table: t,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn queue_includes(
+    raw: &RawStack,
+    stack: &Table,
+    queue: &mut Vec<(PathBuf, Option<Span>)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(inc) = stack.get("include") else {
+        return;
+    };
+    let Val::Array(items) = &inc.value.val else {
+        return;
+    };
+    for item in items {
+        let Val::Str(pattern) = &item.val else {
+            continue;
+        };
+        let base = raw
+            .sources
+            .get(item.span.file)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let full = base.join(pattern);
+        let matches: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
+            Ok(paths) => paths.filter_map(Result::ok).collect(),
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(
+                        "strata::include",
+                        item.span,
+                        format!("invalid include pattern: {e}"),
+                    )
+                    .help("use a glob such as \"../common/*.toml\""),
+                );
+                continue;
+            }
+        };
+        if matches.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "strata::include",
+                    item.span,
+                    format!("include `{pattern}` matches no file"),
+                )
+                .label(format!("looked for {}", normalize(&full).display()))
+                .help("include paths are relative to the file that declares them"),
+            );
+        }
+        let mut sorted = matches;
+        sorted.sort();
+        queue.extend(sorted.into_iter().map(|p| (p, Some(item.span))));
+    }
+}
+
+/// Removes `.` and `a/..` from a path without touching the file system.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
