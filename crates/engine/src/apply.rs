@@ -24,6 +24,12 @@ impl StateStore for LocalBackend {
     }
 }
 
+/// Bumps the serial and writes.
+fn save(store: &mut dyn StateStore, state: &mut State) -> Result<(), StateError> {
+    state.serial += 1;
+    store.persist(state)
+}
+
 /// A store that keeps the last written state in memory (tests, dry runs).
 #[derive(Default, Debug)]
 pub struct MemoryStore {
@@ -180,7 +186,7 @@ pub async fn apply(
                 }
             };
             record_intent(state, c);
-            store.persist(state)?;
+            save(store, state)?;
             let prior = state.resources.get(&c.address).cloned();
             let prior_before = plan_prior(c, prior.clone());
             let desired = c.desired.clone();
@@ -213,7 +219,7 @@ pub async fn apply(
         match done.result {
             Ok(applied) => {
                 record_success(state, c, applied, secrets);
-                store.persist(state)?;
+                save(store, state)?;
                 outcome.succeeded.push(c.address.clone());
                 for &k in &dependents[done.index] {
                     waiting[k] -= 1;
@@ -224,7 +230,7 @@ pub async fn apply(
             }
             Err(e) => {
                 record_failure(state, c, &e);
-                store.persist(state)?;
+                save(store, state)?;
                 fail(
                     done.index,
                     e.message,

@@ -64,6 +64,9 @@ fn resource_change(c: &ResourceChange) -> Value {
     if let Some(r) = &c.reason {
         obj["action_reason"] = json!(r);
     }
+    if let Some(d) = &c.desired {
+        obj["depends_on"] = json!(d.depends_on);
+    }
     obj
 }
 

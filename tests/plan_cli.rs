@@ -1,0 +1,530 @@
+//! End-to-end tests of `strata plan`, `show`, `graph` and `state` on the
+//! production and staging stacks.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use strata_engine::state::{fingerprint, ResourceState, ResourceStatus, State};
+use strata_engine::{LocalBackend, SecretValues};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `strata` with a clean environment: no secrets, no colors.
+fn strata() -> Command {
+    let mut c = Command::cargo_bin("strata").unwrap();
+    c.env_clear().env("NO_COLOR", "1").current_dir(root());
+    c
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = strata().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "strata {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json_plan(args: &[&str]) -> Value {
+    serde_json::from_str(&stdout(args)).unwrap()
+}
+
+#[test]
+fn production_plan_text_snapshot() {
+    let text = stdout(&[
+        "plan",
+        "stacks/production",
+        "--state",
+        "/nonexistent/state.json",
+    ]);
+    insta::assert_snapshot!("production_plan_text", text);
+}
+
+#[test]
+fn production_plan_markdown_snapshot() {
+    let md = stdout(&[
+        "plan",
+        "stacks/production",
+        "--format",
+        "markdown",
+        "--state",
+        "/nonexistent/state.json",
+    ]);
+    assert!(md.contains("**Plan: 43 to create, 0 to update, 0 to replace, 0 to delete.**"));
+    assert!(md.contains("<details><summary>"));
+    insta::assert_snapshot!("production_plan_markdown", md);
+}
+
+#[test]
+fn production_plan_json_snapshot() {
+    let v = json_plan(&[
+        "plan",
+        "stacks/production",
+        "--format",
+        "json",
+        "--state",
+        "/nonexistent/state.json",
+    ]);
+    insta::assert_json_snapshot!("production_plan_json", v);
+}
+
+fn index_of(changes: &[Value], pred: impl Fn(&str) -> bool) -> Vec<usize> {
+    changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| pred(c["address"].as_str().unwrap()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn plan_is_in_dependency_order() {
+    let v = json_plan(&[
+        "plan",
+        "stacks/production",
+        "--format",
+        "json",
+        "--state",
+        "/nonexistent/s.json",
+    ]);
+    let changes = v["resource_changes"].as_array().unwrap();
+    let pos: std::collections::HashMap<&str, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c["address"].as_str().unwrap(), i))
+        .collect();
+    // Every dependency comes before what depends on it.
+    for c in changes {
+        for d in c["depends_on"].as_array().unwrap() {
+            let d = d.as_str().unwrap();
+            assert!(
+                pos[d] < pos[c["address"].as_str().unwrap()],
+                "{d} must come before {}",
+                c["address"]
+            );
+        }
+    }
+    let nodes = index_of(changes, |a| a.starts_with("node."));
+    let k3s = index_of(changes, |a| a.starts_with("k3s."));
+    let charts = index_of(changes, |a| a.ends_with("/HelmChart"));
+    let app = index_of(changes, |a| {
+        a.starts_with("app.") && !a.contains("dashboard")
+    });
+    assert_eq!((nodes.len(), k3s.len(), charts.len()), (8, 8, 6));
+    assert!(nodes.iter().max() < k3s.iter().min(), "nodes before k3s");
+    assert!(k3s.iter().max() < charts.iter().min(), "k3s before charts");
+    assert!(
+        charts.iter().max() < app.iter().min(),
+        "charts before the app"
+    );
+    // The first server initialises etcd; the others join it one at a time.
+    let first = &changes[pos["k3s.main/server/master-1"]]["change"]["after"];
+    assert_eq!(first["cluster_init"], true);
+    let second = &changes[pos["k3s.main/server/master-2"]];
+    assert!(second["depends_on"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d == "k3s.main/server/master-1"));
+    // CRD consumers come after the chart that installs their CRDs.
+    assert!(pos["service.prometheus/HelmChart"] < pos["app.my-microservice/ServiceMonitor"]);
+    assert!(
+        pos["service.argocd/HelmChart"] < pos["application_set.my-microservice/ApplicationSet"]
+    );
+    assert!(pos["service.argocd/HelmChart"] < pos["application.infrastructure/Application"]);
+    assert!(pos["storage.longhorn/HelmChart"] < pos["service.postgresql/HelmChart"]);
+}
+
+#[test]
+fn production_matches_the_reference_architecture() {
+    let v = json_plan(&[
+        "plan",
+        "stacks/production",
+        "--format",
+        "json",
+        "--state",
+        "/nonexistent/s.json",
+    ]);
+    let changes = v["resource_changes"].as_array().unwrap();
+    let after = |addr: &str| -> Value {
+        changes
+            .iter()
+            .find(|c| c["address"] == addr)
+            .unwrap_or_else(|| panic!("{addr} missing"))["change"]["after"]
+            .clone()
+    };
+    assert_eq!(
+        changes.iter().filter(|c| c["type"] == "k3s_server").count(),
+        3
+    );
+    assert_eq!(
+        changes.iter().filter(|c| c["type"] == "k3s_agent").count(),
+        5
+    );
+    let d = after("app.my-microservice/Deployment");
+    assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], 1);
+    assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+    assert!(d["spec"].get("replicas").is_none(), "the HPA owns replicas");
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(
+        pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+            ["topologyKey"],
+        "kubernetes.io/hostname"
+    );
+    assert_eq!(
+        pod["containers"][0]["livenessProbe"]["httpGet"]["path"],
+        "/health"
+    );
+    assert_eq!(
+        pod["containers"][0]["readinessProbe"]["httpGet"]["path"],
+        "/health"
+    );
+    assert_eq!(
+        d["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"],
+        "true"
+    );
+    assert_eq!(
+        after("app.my-microservice/HorizontalPodAutoscaler")["apiVersion"],
+        "autoscaling/v2"
+    );
+    assert_eq!(
+        after("app.my-microservice/PodDisruptionBudget")["apiVersion"],
+        "policy/v1"
+    );
+    assert_eq!(
+        after("app.my-microservice/ConfigMap/dashboard")["metadata"]["labels"]["grafana_dashboard"],
+        "1"
+    );
+    assert_eq!(
+        after("app.my-microservice/ServiceMonitor")["metadata"]["labels"]["release"],
+        "prometheus"
+    );
+    let secret = after("app.my-microservice/Secret");
+    assert_eq!(secret["stringData"]["DATABASE_URL"], "(sensitive)");
+    let kafka = after("service.kafka/HelmChart")["spec"]["valuesContent"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        kafka.contains("kraft:\n  enabled: true") && !kafka.contains("zookeeper"),
+        "{kafka}"
+    );
+    let pg = after("service.postgresql/HelmChart")["spec"]["valuesContent"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        pg.contains("architecture: replication") && pg.contains("readReplicas:\n  replicaCount: 2"),
+        "{pg}"
+    );
+    for node in ["node.master-1", "node.worker-5"] {
+        let pk = after(node)["packages"].clone();
+        assert!(
+            pk.as_array().unwrap().iter().any(|p| p == "open-iscsi")
+                && pk.as_array().unwrap().iter().any(|p| p == "nfs-common")
+        );
+    }
+    let set = after("application_set.my-microservice/ApplicationSet");
+    let envs: Vec<&str> = set["spec"]["generators"][0]["list"]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["cluster"].as_str().unwrap())
+        .collect();
+    assert_eq!(envs, ["production", "staging"]);
+}
+
+#[test]
+fn staging_is_smaller_and_shares_common_definitions() {
+    let v = json_plan(&[
+        "plan",
+        "stacks/staging",
+        "--format",
+        "json",
+        "--state",
+        "/nonexistent/s.json",
+    ]);
+    let changes = v["resource_changes"].as_array().unwrap();
+    assert_eq!(
+        changes.iter().filter(|c| c["type"] == "k3s_server").count(),
+        1
+    );
+    assert_eq!(
+        changes.iter().filter(|c| c["type"] == "k3s_agent").count(),
+        2
+    );
+    assert!(changes
+        .iter()
+        .any(|c| c["address"] == "app.my-microservice/Deployment"));
+}
+
+struct NoSecrets;
+impl SecretValues for NoSecrets {
+    fn get(&self, _: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+/// A state that records exactly what the production stack wants, as if applied.
+fn applied_state(dir: &Path, secrets: &[(&str, &str)]) -> PathBuf {
+    let stack = strata_stack::load(&root().join("stacks/production"), &Default::default()).unwrap();
+    let mut state = State::new();
+    state.serial = 7;
+    for r in &stack.expanded.resources {
+        let mut fps = std::collections::BTreeMap::new();
+        for s in &r.sensitive {
+            let value: String = s
+                .parts
+                .iter()
+                .map(|p| match p {
+                    strata_engine::SecretPart::Literal(l) => l.clone(),
+                    strata_engine::SecretPart::Secret(n) => secrets
+                        .iter()
+                        .find(|x| x.0 == n)
+                        .map_or("x", |x| x.1)
+                        .to_string(),
+                })
+                .collect();
+            fps.insert(
+                s.path.to_string(),
+                fingerprint(&state.lineage, &s.path, &value),
+            );
+        }
+        let mut attributes = r.attributes.clone();
+        for c in &r.computed {
+            c.set(&mut attributes, serde_json::json!({"os": "debian"}));
+        }
+        state.resources.insert(
+            r.address.clone(),
+            ResourceState {
+                rtype: r.rtype,
+                attributes,
+                sensitive: fps,
+                dependencies: r.depends_on.clone(),
+                status: ResourceStatus::Ready,
+                protect: r.lifecycle.protect,
+            },
+        );
+    }
+    for (k, o) in &stack.expanded.outputs {
+        state.outputs.insert(
+            k.clone(),
+            strata_engine::state::OutputState {
+                value: o.value.clone(),
+                sensitive: o.sensitive,
+            },
+        );
+    }
+    let _ = NoSecrets;
+    let path = dir.join("production.json");
+    LocalBackend::new(&path).save(&state).unwrap();
+    path
+}
+
+#[test]
+fn plan_against_matching_state_is_empty_and_never_writes_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[]);
+    let before = std::fs::read(&path).unwrap();
+    let out = strata()
+        .args([
+            "plan",
+            "stacks/production",
+            "--detailed-exitcode",
+            "--state",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No changes."));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "plan must not write state"
+    );
+    assert!(!dir.path().join("production.json.backup").exists());
+}
+
+#[test]
+fn changed_var_is_an_update_with_attribute_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[]);
+    let report = dir.path().join("report.json");
+    let out = strata()
+        .args([
+            "plan",
+            "stacks/production",
+            "--detailed-exitcode",
+            "--var",
+            "image_tag=2.0.0",
+            "--gitlab-report",
+        ])
+        .arg(&report)
+        .arg("--state")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("# app.my-microservice/Deployment will be updated in place"),
+        "{text}"
+    );
+    assert!(text.contains("~ spec.template.spec.containers[0].image = \"registry.example.com/my-microservice:1.4.2\" -> \"registry.example.com/my-microservice:2.0.0\""), "{text}");
+    assert!(
+        text.contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."),
+        "{text}"
+    );
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        r,
+        serde_json::json!({"create": 0, "update": 1, "delete": 0})
+    );
+}
+
+#[test]
+fn changed_secret_shows_as_sensitive_and_never_leaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[("pg_password", "old-secret-value")]);
+    for format in ["text", "markdown", "json"] {
+        let out = strata()
+            .env("PG_PASSWORD", "new-secret-value")
+            .args(["plan", "stacks/production", "--format", format, "--state"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("new-secret-value") && !text.contains("old-secret-value"),
+            "secret leaked in {format}"
+        );
+        assert!(text.contains("(sensitive)"), "{format}");
+        if format == "text" {
+            assert!(
+                text.contains("# app.my-microservice/Secret will be updated in place"),
+                "{text}"
+            );
+            assert!(
+                text.contains("~ stringData.DATABASE_URL = (sensitive) -> (sensitive) (new value)"),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn removed_protected_resource_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[]);
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    state["resources"]["service.postgresql/Old"] =
+        state["resources"]["service.postgresql/HelmChart"].clone();
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let out = strata()
+        .args(["plan", "stacks/production", "--state"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("service.postgresql/Old is protected and would be deleted"),
+        "{err}"
+    );
+}
+
+#[test]
+fn saved_plan_shows_the_same_and_records_state_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[]);
+    let planfile = dir.path().join("p.plan");
+    let direct = stdout(&[
+        "plan",
+        "stacks/production",
+        "--var",
+        "image_tag=9",
+        "--state",
+        path.to_str().unwrap(),
+        "-o",
+        planfile.to_str().unwrap(),
+    ]);
+    let shown = stdout(&["show", planfile.to_str().unwrap()]);
+    assert_eq!(direct, shown);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&planfile).unwrap()).unwrap();
+    let state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["lineage"], state["lineage"]);
+    assert_eq!(saved["serial"], 7);
+    assert_eq!(saved["stack_sha256"].as_str().unwrap().len(), 64);
+    let bad = dir.path().join("bad.plan");
+    std::fs::write(&bad, "{}").unwrap();
+    let out = strata().args(["show"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a Strata plan file"));
+}
+
+#[test]
+fn state_list_and_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[("pg_password", "hunter2")]);
+    let list = stdout(&["state", "list", "--state", path.to_str().unwrap()]);
+    assert_eq!(list.lines().count(), 43);
+    assert!(list.lines().any(|l| l == "k3s.main/server/master-1"));
+    let show = stdout(&[
+        "state",
+        "show",
+        "app.my-microservice/Secret",
+        "--state",
+        path.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(v["attributes"]["stringData"]["DATABASE_URL"], "(sensitive)");
+    assert!(!show.contains("hunter2"));
+    let out = strata()
+        .args(["state", "show", "app.my-microservice/Deploymnt", "--state"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("did you mean app.my-microservice/Deployment?"));
+}
+
+#[test]
+fn graph_is_dot_with_every_resource() {
+    let dot = stdout(&["graph", "stacks/production"]);
+    assert!(dot.starts_with("digraph strata {"));
+    assert!(dot.contains("\"node.master-1\" -> \"k3s.main/server/master-1\";"));
+    assert!(
+        dot.contains("\"service.prometheus/HelmChart\" -> \"app.my-microservice/ServiceMonitor\";")
+    );
+    assert_eq!(dot.matches("[shape=").count(), 43);
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for cmd in [
+        &["validate"][..],
+        &["plan"],
+        &["graph"],
+        &["show"],
+        &["state", "list"],
+        &["state", "show"],
+        &["version"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let out = stdout(&args);
+        assert!(out.contains("Example"), "{cmd:?} --help has no example");
+    }
+    assert!(stdout(&["version"]).starts_with("strata "));
+}
