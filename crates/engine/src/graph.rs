@@ -51,10 +51,13 @@ impl ResourceGraph {
         let mut errors = Vec::new();
         for r in resources {
             let to = index[&r.address];
-            for dep in &r.depends_on {
+            // `update_edge` would scan the dependency's edges each time, which is
+            // quadratic for a cluster every object depends on; dedupe here instead.
+            let deps: BTreeSet<&Address> = r.depends_on.iter().collect();
+            for dep in deps {
                 match index.get(dep) {
                     Some(&from) => {
-                        graph.update_edge(from, to, ());
+                        graph.add_edge(from, to, ());
                     }
                     None => errors.push(GraphError::Dangling {
                         from: r.address.clone(),

@@ -264,13 +264,18 @@ impl Decoder<'_> {
             let env = r.str("env", self.diags);
             let file = r.str("file", self.diags);
             let cmd = r.str_list("command", self.diags);
+            let before = self.diags.len();
             r.finish(self.diags);
+            // A misspelt source key was just reported (with a suggestion);
+            // saying that the source is missing too would repeat it.
+            let misspelt = self.diags.len() > before;
             let source = match (env, file, cmd) {
                 (Some(v), None, None) => SecretSource::Env(v.0),
                 (None, Some(f), None) => SecretSource::File(f.0),
                 (None, None, Some(c)) if !c.is_empty() => {
                     SecretSource::Command(c.into_iter().map(|x| x.0).collect())
                 }
+                (None, None, None) if misspelt => continue,
                 _ => {
                     self.diags.push(
                         Diagnostic::error(
@@ -448,6 +453,23 @@ impl Decoder<'_> {
     pub fn int_of(&mut self, key: &str, n: &Node, what: &str) -> Option<(i64, Span)> {
         match &n.val {
             Val::Int(i) => Some((*i, n.span)),
+            // A quoted number is a string: only `${vars.NAME}` may stand for an integer.
+            Val::Str(s) if !s.contains("${") => {
+                let mut d = Diagnostic::error(
+                    "strata::wrong-type",
+                    n.span,
+                    format!("`{key}` in {what} must be an integer, not a string"),
+                )
+                .label("expected an integer");
+                if s.trim().parse::<i64>().is_ok() {
+                    d = d.help(format!(
+                        "write the number without quotes: {key} = {}",
+                        s.trim()
+                    ));
+                }
+                self.diags.push(d);
+                None
+            }
             Val::Str(s) => {
                 let v = self.resolve_vars_only(s, n.span)?;
                 match v.parse() {
@@ -713,12 +735,19 @@ impl Decoder<'_> {
                         span,
                         format!("unknown node role `{other}`"),
                     );
-                    d = match did_you_mean(other, ["server", "agent", "none"]) {
+                    let guess = did_you_mean(other, ["server", "agent", "none"]);
+                    d = match guess {
                         Some(s) => d.label(format!("did you mean `{s}`?")),
                         None => d.label("not a role"),
                     };
                     self.diags.push(d.help("a node's role is \"server\" (control plane + etcd), \"agent\" (worker) or \"none\""));
-                    Role::None
+                    // Go on with the suggested role, so that the typo is not
+                    // reported again as a cluster without servers.
+                    match guess {
+                        Some("server") => Role::Server,
+                        Some("agent") => Role::Agent,
+                        _ => Role::None,
+                    }
                 }
             },
         }

@@ -43,11 +43,16 @@ fn preset_settings(p: Preset) -> &'static [(&'static str, Ty)] {
 
 /// `[service.NAME]`.
 pub fn service(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<ServiceDecl> {
-    let (p, pspan) = r.req_str(
+    // Without a known preset the table's settings cannot be checked: report
+    // the preset only, not every other key as unknown.
+    let Some((p, pspan)) = r.req_str(
         "preset",
         "name the preset, e.g. preset = \"postgresql\" (kafka, postgresql, minio, kube-prometheus-stack, argo-cd)",
         d.diags,
-    )?;
+    ) else {
+        r.skip_rest();
+        return None;
+    };
     let Some(preset) = Preset::ALL.iter().find(|(n, _)| *n == p).map(|x| x.1) else {
         let names = Preset::ALL.iter().map(|x| x.0);
         let mut diag = Diagnostic::error("strata::preset", pspan, format!("unknown preset `{p}`"));
@@ -59,6 +64,7 @@ pub fn service(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<S
             "presets: {}; for any other chart use [chart.NAME]",
             names.collect::<Vec<_>>().join(", ")
         )));
+        r.skip_rest();
         return None;
     };
     let version = d.literal(r, "version").map(|v| v.0);
@@ -173,26 +179,23 @@ pub fn chart(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<Cha
 
 /// `[app.NAME]`.
 pub fn app(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<AppDecl> {
-    let image = match d.tpl(r, "image", c) {
-        Some(t) => t,
-        None => {
-            if r.key_span("image").is_none() {
-                d.diags.push(
-                    Diagnostic::error(
-                        "strata::missing-key",
-                        c.span,
-                        format!("[{}] needs `image`", c.address),
-                    )
-                    .help("e.g. image = \"registry.example.com/api:${vars.image_tag}\""),
-                );
-            }
-            return None;
-        }
-    };
+    // Without an image the app is still read to the end, so that its other
+    // keys are checked (and not reported as unknown).
+    let image = d.tpl(r, "image", c);
+    if image.is_none() && r.key_span("image").is_none() {
+        d.diags.push(
+            Diagnostic::error(
+                "strata::missing-key",
+                c.span,
+                format!("[{}] needs `image`", c.address),
+            )
+            .help("e.g. image = \"registry.example.com/api:${vars.image_tag}\""),
+        );
+    }
     let namespace = d.namespace(r, &c.name.clone());
-    let port = d.int(r, "port").map_or(8080, |p| p.0);
+    let (port, port_span) = d.int(r, "port").unwrap_or((8080, c.span));
     if !(1..=65535).contains(&port) {
-        let span = r.key_span("port").unwrap_or(c.span);
+        let span = port_span;
         d.diags.push(
             Diagnostic::error(
                 "strata::invalid-port",
@@ -202,11 +205,11 @@ pub fn app(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<AppDe
             .label("must be 1..65535"),
         );
     }
-    let health = d
+    let (health, health_span) = d
         .literal(r, "health")
-        .map_or("/healthz".to_string(), |h| h.0);
+        .unwrap_or(("/healthz".to_string(), c.span));
     if !health.starts_with('/') {
-        let span = r.key_span("health").unwrap_or(c.span);
+        let span = health_span;
         d.diags.push(
             Diagnostic::error(
                 "strata::health",
@@ -281,7 +284,7 @@ pub fn app(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<AppDe
     };
     Some(AppDecl {
         common: c.clone(),
-        image,
+        image: image?,
         namespace,
         port,
         health,
@@ -303,12 +306,13 @@ fn autoscaling(d: &mut Decoder, r: &mut TableReader) -> Option<(i64, i64, i64)> 
     let min = d.count(&mut a, "min", 1, 1);
     let max = d.count(&mut a, "max", min.max(1), 1);
     let cpu = d.count(&mut a, "cpu", 80, 1);
+    let max_span = a.node("max").map_or(span, |n| n.span);
     a.finish(d.diags);
     if max < min {
         d.diags.push(
             Diagnostic::error(
                 "strata::autoscaling",
-                span,
+                max_span,
                 format!("autoscaling max ({max}) is below min ({min})"),
             )
             .label("max < min")
@@ -351,6 +355,7 @@ fn monitoring(d: &mut Decoder, r: &mut TableReader) -> Option<Monitoring> {
     let prometheus = m.str("prometheus", d.diags);
     m.finish(d.diags);
     Some(Monitoring {
+        span,
         path,
         interval,
         dashboard,
@@ -518,27 +523,22 @@ pub fn application_set(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> 
 
 /// `[output.NAME]`.
 pub fn output(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<OutputDecl> {
-    let value = match d.tpl(r, "value", c) {
-        Some(v) => v,
-        None => {
-            if r.key_span("value").is_none() {
-                d.diags.push(
-                    Diagnostic::error(
-                        "strata::missing-key",
-                        c.span,
-                        format!("[{}] needs `value`", c.address),
-                    )
-                    .help("e.g. value = \"${k3s.main.api_endpoint}\""),
-                );
-            }
-            return None;
-        }
-    };
+    let value = d.tpl(r, "value", c);
+    if value.is_none() && r.key_span("value").is_none() {
+        d.diags.push(
+            Diagnostic::error(
+                "strata::missing-key",
+                c.span,
+                format!("[{}] needs `value`", c.address),
+            )
+            .help("e.g. value = \"${k3s.main.api_endpoint}\""),
+        );
+    }
     let sensitive = r.bool("sensitive", d.diags).is_some_and(|b| b.0);
     let description = r.str("description", d.diags).map(|v| v.0);
     Some(OutputDecl {
         common: c.clone(),
-        value,
+        value: value?,
         sensitive,
         description,
     })

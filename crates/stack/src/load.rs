@@ -110,6 +110,7 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
     let mut queue: Vec<(PathBuf, Option<Span>)> = files.into_iter().map(|f| (f, None)).collect();
     let mut idx = 0;
     let mut decls: BTreeMap<String, Span> = BTreeMap::new();
+    let mut unreadable = false;
     while idx < queue.len() {
         let (path, via) = queue[idx].clone();
         idx += 1;
@@ -154,6 +155,7 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
             );
         }
         if !errors.is_empty() {
+            unreadable = true;
             continue;
         }
         let table = from_toml(file, doc.get_ref());
@@ -161,7 +163,9 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
             merge_entry(&mut raw, entry, &mut decls, &mut queue, diags);
         }
     }
-    if raw.stack.is_none() && !raw.sources.files().is_empty() {
+    // A file with TOML syntax errors may hold the [stack] table: its syntax
+    // errors are the problem to report, not a missing [stack].
+    if raw.stack.is_none() && !raw.sources.files().is_empty() && !unreadable {
         diags.push(
             Diagnostic::global(
                 "strata::no-stack-table",

@@ -260,6 +260,8 @@ pub struct AppDecl {
 /// `monitoring = { ... }` of an app.
 #[derive(Debug, Clone)]
 pub struct Monitoring {
+    /// Where the `monitoring` table is written.
+    pub span: Span,
     /// Metrics path.
     pub path: String,
     /// Scrape interval.

@@ -142,6 +142,7 @@ pub struct TableReader<'t> {
     /// Where the table's name is written.
     pub span: Span,
     known: Vec<&'static str>,
+    skip_rest: bool,
 }
 
 impl<'t> TableReader<'t> {
@@ -152,6 +153,7 @@ impl<'t> TableReader<'t> {
             what: what.into(),
             span,
             known: Vec::new(),
+            skip_rest: false,
         }
     }
 
@@ -300,8 +302,18 @@ impl<'t> TableReader<'t> {
         out
     }
 
+    /// Treats every key as read: for a table that cannot be decoded further
+    /// (its kind is missing or unknown), whose keys would otherwise all be
+    /// reported as unknown on top of the real problem.
+    pub fn skip_rest(&mut self) {
+        self.skip_rest = true;
+    }
+
     /// Reports every key that was not read.
     pub fn finish(self, diags: &mut Vec<Diagnostic>) {
+        if self.skip_rest {
+            return;
+        }
         for e in &self.table.entries {
             if self.known.contains(&e.key.as_str()) {
                 continue;

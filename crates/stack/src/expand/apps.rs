@@ -266,7 +266,7 @@ fn monitoring(
             "namespaceSelector": {"matchNames": [a.namespace]},
         },
     });
-    b.object(&a.common, "ServiceMonitor", sm, vec![svc], a.common.span);
+    b.object(&a.common, "ServiceMonitor", sm, vec![svc], m.span);
     let Some((file, span)) = &m.dashboard else {
         return;
     };

@@ -132,7 +132,10 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
                     Diagnostic::error(
                         "strata::yaml",
                         Span::new(file, at..at + 1),
-                        format!("YAML error: {e}"),
+                        format!(
+                            "YAML error: {}",
+                            file_lines(&e.to_string(), text[..start].matches('\n').count())
+                        ),
                     )
                     .label("here")
                     .help("fix the YAML syntax of this document"),
@@ -140,6 +143,27 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
             }
         }
     }
+    out
+}
+
+/// The YAML parser numbers lines within one document; shifts every
+/// "line N" of its message by the lines before the document, so that the
+/// message agrees with the located file:line:col.
+fn file_lines(message: &str, lines_before: usize) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(p) = rest.find("line ") {
+        out.push_str(&rest[..p + 5]);
+        rest = &rest[p + 5..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if let Ok(n) = rest[..digits].parse::<usize>() {
+            out.push_str(&(n + lines_before).to_string());
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
     out
 }
 

@@ -36,7 +36,7 @@ pub fn component_of(r: &Ref) -> Option<String> {
 
 impl<'a> Scope<'a> {
     /// Computes every component's exports.
-    pub fn new(m: &'a StackModel, _raw: &RawStack) -> Self {
+    pub fn new(m: &'a StackModel, raw: &'a RawStack) -> Self {
         let mut exports: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
         for n in &m.nodes {
             if n.group.is_none() {
@@ -130,7 +130,9 @@ impl<'a> Scope<'a> {
         }
         Scope {
             exports,
-            secrets: m.secrets.iter().map(|s| s.name.as_str()).collect(),
+            // Every name written in [secrets], also one whose source is
+            // invalid (reported there): its uses are not dangling.
+            secrets: raw.secrets.iter().map(|e| e.key.as_str()).collect(),
         }
     }
 
