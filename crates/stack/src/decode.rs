@@ -642,7 +642,9 @@ impl Decoder<'_> {
                 "give the address to reach it over SSH, e.g. address = \"10.0.0.11\"",
                 self.diags,
             ) {
-                Some((a, s)) => (self.resolve_vars_only(&a, s)?, s),
+                // An address that cannot be resolved is reported; the node is
+                // still read, so that its other keys are checked.
+                Some((a, s)) => (self.resolve_vars_only(&a, s).unwrap_or_default(), s),
                 None => (String::new(), r.span),
             }
         } else {
@@ -756,10 +758,12 @@ impl Decoder<'_> {
     fn node_group(&mut self, r: &mut TableReader, c: &mut Common, m: &mut StackModel) {
         let addresses = r.str_list("addresses", self.diags).unwrap_or_default();
         if addresses.is_empty() {
+            // At the empty list when there is one, else at the group's name.
+            let span = r.node("addresses").map_or(c.span, |n| n.span);
             self.diags.push(
                 Diagnostic::error(
                     "strata::missing-key",
-                    c.span,
+                    span,
                     format!("[{}] needs a non-empty `addresses` list", c.address),
                 )
                 .help("list the hosts, e.g. addresses = [\"10.0.1.21\", \"10.0.1.22\"]"),

@@ -69,9 +69,8 @@ pub fn service(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<S
     };
     let version = d.literal(r, "version").map(|v| v.0);
     let namespace = d.namespace(r, &c.name.clone());
-    let replicas = d.int(r, "replicas").map(|v| v.0);
-    if let Some(n) = replicas.filter(|n| *n < 1) {
-        let span = r.key_span("replicas").unwrap_or(c.span);
+    let replicas = d.int(r, "replicas");
+    if let Some((n, span)) = replicas.filter(|n| n.0 < 1) {
         d.diags.push(Diagnostic::error(
             "strata::out-of-range",
             span,
@@ -131,7 +130,7 @@ pub fn service(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<S
         preset,
         version,
         namespace,
-        replicas,
+        replicas: replicas.map(|v| v.0),
         storage,
         settings,
         resources,

@@ -328,7 +328,7 @@ mod tests {
         let mut s = Sources::default();
         let f = s.add(Path::new("a.toml"), "x = 1\ny = é2\n".into());
         assert_eq!(s.location(Span::new(f, 0..1)), "a.toml:1:1");
-        assert_eq!(s.location(Span::new(f, 10..11)), "a.toml:2:6");
+        assert_eq!(s.location(Span::new(f, 12..13)), "a.toml:2:6");
     }
 
     #[test]
