@@ -1,0 +1,39 @@
+//! `kube-sim`: an honest Kubernetes API emulator for testing Strata without a real cluster.
+//!
+//! It serves discovery (legacy and aggregated), OpenAPI v3, CRUD with selectors and watches,
+//! server-side apply with managedFields and conflicts, CRDs, namespaces and finalizers, over
+//! HTTPS with bearer-token auth, plus controllers for workload status and HelmCharts, and
+//! fault injection. [`SimServer`] runs one in-process for tests.
+
+pub mod api;
+pub mod apply;
+pub mod config;
+pub mod controllers;
+pub mod crd;
+pub mod discovery;
+pub mod fieldset;
+pub mod kubeconfig;
+pub mod managed;
+pub mod manifests;
+pub mod meta;
+pub mod openapi;
+pub mod patch;
+pub mod patching;
+pub mod read;
+pub mod resources;
+pub mod schema;
+pub mod seed;
+pub mod selectors;
+pub mod server;
+pub mod sim;
+pub mod status;
+pub mod store;
+pub mod tls;
+pub mod watch;
+pub mod web;
+pub mod write;
+
+mod handle;
+
+pub use config::{FaultConfig, SimConfig};
+pub use handle::SimServer;

@@ -1,0 +1,91 @@
+//! The `kube-sim` binary: serves the emulator until interrupted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use kube_sim::{FaultConfig, SimConfig, SimServer};
+
+/// An honest Kubernetes API emulator.
+#[derive(Parser, Debug)]
+#[command(name = "kube-sim", version)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    listen: SocketAddr,
+    /// Where to write a kubeconfig for this server.
+    #[arg(long)]
+    kubeconfig_out: Option<PathBuf>,
+    /// State file persisting objects across restarts.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Bearer token clients must present (generated when omitted).
+    #[arg(long, env = "KUBE_SIM_TOKEN")]
+    token: Option<String>,
+    /// Serve plain HTTP instead of HTTPS (debugging only).
+    #[arg(long)]
+    insecure_plain_http: bool,
+    /// Never answer with aggregated discovery.
+    #[arg(long)]
+    no_aggregated_discovery: bool,
+    /// Milliseconds before workloads report themselves available.
+    #[arg(long, default_value_t = 500)]
+    rollout_delay_ms: u64,
+    /// Directory of manifests the Helm-controller stand-in installs.
+    #[arg(long, default_value = "/work/shared/fixtures/k8s")]
+    fixtures: PathBuf,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    fault_latency_ms: u64,
+    /// Fraction of requests answered 503 with Retry-After.
+    #[arg(long, default_value_t = 0.0)]
+    fault_unavailable_rate: f64,
+    /// Fraction of requests answered 429 with Retry-After.
+    #[arg(long, default_value_t = 0.0)]
+    fault_throttle_rate: f64,
+    /// API group whose requests all fail with 503 (`core` for the core group).
+    #[arg(long)]
+    fault_failing_group: Option<String>,
+    /// Fraction of connections dropped without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    fault_drop_rate: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let config = SimConfig {
+        listen: a.listen,
+        plain_http: a.insecure_plain_http,
+        token: a.token,
+        kubeconfig_out: a.kubeconfig_out,
+        state: a.state,
+        aggregated_discovery: !a.no_aggregated_discovery,
+        rollout_delay: Duration::from_millis(a.rollout_delay_ms),
+        fixtures_dir: a.fixtures.is_dir().then_some(a.fixtures),
+        faults: FaultConfig {
+            latency: Duration::from_millis(a.fault_latency_ms),
+            unavailable_rate: a.fault_unavailable_rate,
+            throttle_rate: a.fault_throttle_rate,
+            failing_group: a.fault_failing_group,
+            drop_rate: a.fault_drop_rate,
+        },
+        ..SimConfig::default()
+    };
+    let server = SimServer::start(config)?;
+    println!("kube-sim listening on {}", server.url());
+    println!("kubeconfig: {}", server.kubeconfig_path().display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        Ok::<_, std::io::Error>(())
+    })?;
+    server.shutdown();
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Reads: get, list (selectors, limit/continue) and table rendering for kubectl.
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::resources::ResourceType;
+use crate::selectors::Selector;
+use crate::status::{ApiError, ApiResult};
+use crate::store::State;
+use crate::web::Request;
+
+/// Sets the apiVersion an object is served under (custom resources share one store).
+pub fn served(rt: &ResourceType, obj: &Value) -> Value {
+    let mut o = obj.clone();
+    o["apiVersion"] = json!(rt.api_version());
+    o
+}
+
+/// GET of one object.
+pub fn get(st: &State, rt: &ResourceType, ns: &str, name: &str) -> ApiResult<Value> {
+    let ns = if rt.namespaced { ns } else { "" };
+    st.get(&rt.store_key(), ns, name)
+        .map(|o| served(rt, o))
+        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
+}
+
+/// Label and field selectors of a request.
+pub fn selectors(req: &Request) -> ApiResult<(Selector, Selector)> {
+    let labels = Selector::parse(req.q("labelSelector").unwrap_or(""), false)?;
+    let fields = Selector::parse(req.q("fieldSelector").unwrap_or(""), true)?;
+    Ok((labels, fields))
+}
+
+/// Objects of a list request (namespace `None` lists across namespaces).
+pub fn matching(
+    st: &State,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    labels: &Selector,
+    fields: &Selector,
+) -> Vec<Value> {
+    st.list(&rt.store_key(), if rt.namespaced { ns } else { None })
+        .filter(|o| labels.matches_labels(o) && fields.matches_fields(o))
+        .map(|o| served(rt, o))
+        .collect()
+}
+
+fn encode_continue(ns: &str, name: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ns}\u{0}{name}"))
+}
+
+fn decode_continue(token: &str) -> ApiResult<(String, String)> {
+    let bad = || ApiError::bad_request("continue key is not valid");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let (ns, name) = s.split_once('\u{0}').ok_or_else(bad)?;
+    Ok((ns.into(), name.into()))
+}
+
+/// LIST with selectors and pagination.
+pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> ApiResult<Value> {
+    let (labels, fields) = selectors(req)?;
+    let mut items = matching(st, rt, ns, &labels, &fields);
+    if let Some(token) = req.q("continue").filter(|t| !t.is_empty()) {
+        let (cns, cname) = decode_continue(token)?;
+        items.retain(|o| {
+            (crate::meta::namespace(o), crate::meta::name(o)) > (cns.as_str(), cname.as_str())
+        });
+    }
+    let limit = req
+        .q("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
+    let mut metadata = json!({ "resourceVersion": st.rv.to_string() });
+    if let Some(limit) = limit {
+        if items.len() > limit {
+            let remaining = items.len() - limit;
+            items.truncate(limit);
+            let last = items.last().expect("limit > 0");
+            metadata["continue"] = json!(encode_continue(
+                crate::meta::namespace(last),
+                crate::meta::name(last)
+            ));
+            metadata["remainingItemCount"] = json!(remaining);
+        }
+    }
+    Ok(json!({
+        "kind": format!("{}List", rt.kind),
+        "apiVersion": rt.api_version(),
+        "metadata": metadata,
+        "items": items,
+    }))
+}
+
+/// Whether the client asked for a `meta.k8s.io` Table.
+pub fn wants_table(accept: &str) -> bool {
+    accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.contains("as=Table"))
+}
+
+fn age(created: &str) -> String {
+    let Ok(t) = humantime::parse_rfc3339(created) else {
+        return "<unknown>".into();
+    };
+    let secs = std::time::SystemTime::now()
+        .duration_since(t)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn column_value(obj: &Value, json_path: &str) -> Value {
+    let path = json_path.trim_start_matches('.');
+    let ptr = format!("/{}", path.replace('.', "/"));
+    match obj.pointer(&ptr) {
+        Some(Value::String(s)) => json!(s),
+        Some(Value::Null) | None => json!(""),
+        Some(v) => v.clone(),
+    }
+}
+
+/// Renders objects as a Table with Name, any CRD printer columns and Age.
+pub fn table(rt: &ResourceType, objects: &[Value], rv: u64, include_object: &str) -> Value {
+    let mut columns = vec![
+        json!({ "name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0 }),
+    ];
+    for c in &rt.columns {
+        columns.push(json!({ "name": c.name, "type": c.type_, "format": "", "description": "", "priority": 0 }));
+    }
+    columns.push(json!({ "name": "Age", "type": "string", "format": "", "description": "CreationTimestamp", "priority": 0 }));
+    let rows: Vec<Value> = objects
+        .iter()
+        .map(|o| {
+            let mut cells = vec![json!(crate::meta::name(o))];
+            for c in &rt.columns {
+                cells.push(column_value(o, &c.json_path));
+            }
+            cells.push(json!(age(o.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or(""))));
+            let object = match include_object {
+                "None" => Value::Null,
+                "Object" => o.clone(),
+                _ => json!({ "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": o["metadata"] }),
+            };
+            json!({ "cells": cells, "object": object })
+        })
+        .collect();
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": { "resourceVersion": rv.to_string() },
+        "columnDefinitions": columns,
+        "rows": rows,
+    })
+}

@@ -1,0 +1,70 @@
+//! A generated certificate authority and server certificate for HTTPS.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+/// The CA and the leaf certificate the server presents.
+pub struct Certs {
+    /// PEM of the CA certificate (what clients trust).
+    pub ca_pem: String,
+    /// rustls server configuration using the leaf certificate.
+    pub server_config: Arc<rustls::ServerConfig>,
+}
+
+/// Generates a CA and a leaf for `localhost`, 127.0.0.1, ::1 and `ip`.
+pub fn generate(ip: IpAddr) -> anyhow::Result<Certs> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "kube-sim-ca");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+
+    let leaf_key = KeyPair::generate()?;
+    let mut leaf_params = CertificateParams::new(vec![
+        "localhost".to_string(),
+        "kubernetes.default.svc".to_string(),
+    ])?;
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "kube-apiserver");
+    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse()?, "::1".parse()?];
+    if !ip.is_unspecified() && !ips.contains(&ip) {
+        ips.push(ip);
+    }
+    for ip in ips {
+        leaf_params.subject_alt_names.push(SanType::IpAddress(ip));
+    }
+    leaf_params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    leaf_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
+
+    let chain = vec![
+        CertificateDer::from(leaf.der().to_vec()),
+        CertificateDer::from(ca_cert.der().to_vec()),
+    ];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Certs {
+        ca_pem: ca_cert.pem(),
+        server_config: Arc::new(config),
+    })
+}

@@ -1,0 +1,70 @@
+//! Namespace deletion through a real kubectl: it completes, and creates into a terminating
+//! namespace are refused with NamespaceTerminating.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, server, Kubectl};
+
+#[test]
+fn delete_namespace_completes_and_refuses_new_content() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let m = k.write_manifest(
+        "ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: shop\n  finalizers: [\"example.com/hold\"]\ndata:\n  a: b\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: shop\nstringData:\n  k: v\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", m.to_str().unwrap()]);
+    k.ok(&["delete", "namespace", "shop", "--wait=false"]);
+    let ns = k.get_json(&["namespace", "shop"]);
+    assert_eq!(ns["status"]["phase"], "Terminating");
+
+    let late = k.write_manifest(
+        "late.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n  namespace: shop\n",
+    );
+    let err = k.fails(&["apply", "--server-side", "-f", late.to_str().unwrap()]);
+    assert!(
+        err.contains(
+            "unable to create new content in namespace shop because it is being terminated"
+        ),
+        "{err}"
+    );
+
+    // The finalizer holds the namespace until it is removed.
+    assert!(eventually(Duration::from_secs(5), || k
+        .run(&["get", "secret", "s", "-n", "shop"])
+        .status
+        .code()
+        == Some(1)));
+    let held = k.get_json(&["cm", "held", "-n", "shop"]);
+    assert!(held["metadata"]["deletionTimestamp"].is_string());
+    assert!(k.run(&["get", "namespace", "shop"]).status.success());
+    k.ok(&[
+        "patch",
+        "cm",
+        "held",
+        "-n",
+        "shop",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    k.ok(&["wait", "--for=delete", "namespace/shop", "--timeout=10s"]);
+    let err = k.fails(&["get", "namespace", "shop"]);
+    assert!(err.contains("namespaces \"shop\" not found"), "{err}");
+}
+
+#[test]
+fn kubectl_delete_namespace_waits_for_completion() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let m = k.write_manifest("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tmp\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: bot\n  namespace: tmp\n");
+    k.ok(&["apply", "--server-side", "-f", m.to_str().unwrap()]);
+    let out = k.ok(&["delete", "namespace", "tmp", "--timeout=20s"]);
+    assert!(out.contains("namespace \"tmp\" deleted"), "{out}");
+    assert!(!k.run(&["get", "namespace", "tmp"]).status.success());
+    let err = k.fails(&["delete", "namespace", "default"]);
+    assert!(err.contains("this namespace may not be deleted"), "{err}");
+}

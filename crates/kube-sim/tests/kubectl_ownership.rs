@@ -1,0 +1,230 @@
+//! Field ownership through a real kubectl: scale and patch record their managers, a re-apply
+//! by another manager conflicts, and force moves ownership.
+
+mod common;
+
+use common::{managers, server, Kubectl};
+
+const DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  labels:
+    app: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+        env:
+        - name: MODE
+          value: prod
+"#;
+
+#[test]
+fn scale_patch_conflict_and_force() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let file = k.write_manifest("deploy.yaml", DEPLOYMENT);
+    let file = file.to_str().unwrap();
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=platform",
+        "-f",
+        file,
+    ]);
+    let before = k.get_json(&["deployment", "web", "-n", "default"]);
+    assert_eq!(before["metadata"]["generation"], 1);
+
+    k.ok(&["scale", "deployment/web", "-n", "default", "--replicas=4"]);
+    k.ok(&[
+        "patch",
+        "deployment",
+        "web",
+        "-n",
+        "default",
+        "-p",
+        r#"{"metadata":{"labels":{"team":"blue"}}}"#,
+    ]);
+    let live = k.get_json(&[
+        "deployment",
+        "web",
+        "-n",
+        "default",
+        "--show-managed-fields",
+    ]);
+    assert_eq!(live["spec"]["replicas"], 4);
+    assert_eq!(live["metadata"]["labels"]["team"], "blue");
+    assert_eq!(
+        live["metadata"]["generation"], 2,
+        "scaling changes spec, labels do not"
+    );
+    let m = managers(&live);
+    assert!(m.contains(&"platform/Apply/".to_string()), "{m:?}");
+    assert!(m.contains(&"kubectl/Update/scale".to_string()), "{m:?}");
+    assert!(m.contains(&"kubectl-patch/Update/".to_string()), "{m:?}");
+    let scale_entry = live["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subresource"] == "scale")
+        .unwrap();
+    assert_eq!(
+        scale_entry["fieldsV1"],
+        serde_json::json!({"f:spec": {"f:replicas": {}}})
+    );
+
+    // The original applier re-applies replicas: 2 and meets the scaler's ownership.
+    let err = k.fails(&[
+        "apply",
+        "--server-side",
+        "--field-manager=platform",
+        "-f",
+        file,
+    ]);
+    assert!(
+        err.contains("Apply failed with 1 conflict: conflict with \"kubectl\" with subresource \"scale\" using apps/v1: .spec.replicas"),
+        "{err}"
+    );
+    let unchanged = k.get_json(&["deployment", "web", "-n", "default"]);
+    assert_eq!(unchanged["spec"]["replicas"], 4);
+    assert_eq!(
+        unchanged["metadata"]["generation"],
+        live["metadata"]["generation"]
+    );
+
+    // Another manager applying a different image conflicts with the first applier.
+    let other = DEPLOYMENT
+        .replace("nginx:1.27", "nginx:1.28")
+        .replace("replicas: 2", "replicas: 4");
+    let other = k.write_manifest("other.yaml", &other);
+    let other = other.to_str().unwrap();
+    let err = k.fails(&[
+        "apply",
+        "--server-side",
+        "--field-manager=intruder",
+        "-f",
+        other,
+    ]);
+    assert!(err.contains("Apply failed with 1 conflict: conflict with \"platform\": .spec.template.spec.containers[name=\"web\"].image"), "{err}");
+
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=intruder",
+        "--force-conflicts",
+        "-f",
+        other,
+    ]);
+    let after = k.get_json(&[
+        "deployment",
+        "web",
+        "-n",
+        "default",
+        "--show-managed-fields",
+    ]);
+    assert_eq!(
+        after["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.28"
+    );
+    let entries = after["metadata"]["managedFields"].as_array().unwrap();
+    let owns_image = |mgr: &str| {
+        entries.iter().filter(|e| e["manager"] == mgr).any(|e| {
+            e["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]["k:{\"name\":\"web\"}"]
+                .get("f:image")
+                .is_some()
+        })
+    };
+    assert!(owns_image("intruder"));
+    assert!(
+        !owns_image("platform"),
+        "force must take the image from platform"
+    );
+
+    // Forcing replicas moves it away from the scaler too.
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=platform",
+        "--force-conflicts",
+        "-f",
+        file,
+    ]);
+    let last = k.get_json(&[
+        "deployment",
+        "web",
+        "-n",
+        "default",
+        "--show-managed-fields",
+    ]);
+    assert_eq!(last["spec"]["replicas"], 2);
+    assert!(!managers(&last).contains(&"kubectl/Update/scale".to_string()));
+}
+
+#[test]
+fn removed_fields_disappear_only_when_unshared() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let full = k.write_manifest(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  a: \"1\"\n  b: \"2\"\n  c: \"3\"\n",
+    );
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=one",
+        "-f",
+        full.to_str().unwrap(),
+    ]);
+    let shared = k.write_manifest(
+        "shared.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  b: \"2\"\n",
+    );
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=two",
+        "-f",
+        shared.to_str().unwrap(),
+    ]);
+    let rv =
+        k.get_json(&["cm", "settings", "-n", "default"])["metadata"]["resourceVersion"].clone();
+    // A no-op re-apply changes nothing.
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=two",
+        "-f",
+        shared.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        k.get_json(&["cm", "settings", "-n", "default"])["metadata"]["resourceVersion"],
+        rv
+    );
+    let only_c = k.write_manifest(
+        "c.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: default\ndata:\n  c: \"3\"\n",
+    );
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=one",
+        "-f",
+        only_c.to_str().unwrap(),
+    ]);
+    let live = k.get_json(&["cm", "settings", "-n", "default"]);
+    assert_eq!(live["data"], serde_json::json!({"b": "2", "c": "3"}));
+}
