@@ -46,42 +46,70 @@ fn matching_state(stack_dir: &Path, path: &Path) -> usize {
     stack.expanded.resources.len()
 }
 
-/// Runs `strata plan` in a child and returns (seconds, peak RSS in MiB).
+/// Runs `strata plan` in a child and returns (seconds, peak RSS in MiB) of
+/// that child alone (wait4 reports each child's own resource usage).
 fn measure(stack: &Path, state: &Path) -> (f64, f64) {
     let start = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_strata"))
+    // Reaped with wait4 below, which also reports this child's own usage.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(env!("CARGO_BIN_EXE_strata"))
         .arg("plan")
         .arg(stack)
         .arg("--state")
         .arg(state)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
+        .spawn()
         .unwrap();
-    let secs = start.elapsed().as_secs_f64();
-    assert!(status.success());
-    // Peak RSS of the largest child waited for so far: runs go from small to large.
+    let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(pid, child.id() as libc::pid_t);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "strata plan failed"
+    );
     (secs, usage.ru_maxrss as f64 / 1024.0)
 }
 
 fn main() {
-    let tmp = std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()));
+    // The matching state is built in a child process of this benchmark, so
+    // that the memory it takes never shows up in the measured children (a
+    // forked child starts with its parent's resident pages).
+    if let Ok(job) = std::env::var("STRATA_BENCH_MAKE_STATE") {
+        let (stack, state) = job.split_once('\n').expect("stack\\nstate");
+        let n = matching_state(Path::new(stack), Path::new(state));
+        println!("{n}");
+        return;
+    }
+    // STRATA_BENCH_DIR keeps the generated stacks and states for profiling.
+    let keep = std::env::var_os("STRATA_BENCH_DIR").map(PathBuf::from);
+    let tmp = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("strata-bench-{}", std::process::id()))
+    });
     let mut results = Vec::new();
     for apps in [1428usize, 2857] {
         let dir: PathBuf = tmp.join(format!("stack-{apps}"));
         generate(&dir, apps);
         let state = tmp.join(format!("state-{apps}.json"));
-        let n = matching_state(&dir, &state);
+        let out = Command::new(std::env::current_exe().unwrap())
+            .env(
+                "STRATA_BENCH_MAKE_STATE",
+                format!("{}\n{}", dir.display(), state.display()),
+            )
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "building the matching state failed");
+        let n: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
         let none = tmp.join("absent.json");
         for (label, st) in [("empty state", &none), ("matching state", &state)] {
             let mut best = f64::MAX;
-            let mut rss = 0.0;
+            let mut rss: f64 = 0.0;
             for _ in 0..3 {
                 let (t, m) = measure(&dir, st);
                 best = best.min(t);
-                rss = m;
+                rss = rss.max(m);
             }
             println!("plan {n:>6} resources, {label:<14}: {best:.3} s, peak RSS {rss:.0} MiB");
             results.push((n, label, best));
@@ -95,5 +123,7 @@ fn main() {
             .collect();
         println!("growth 10k -> 20k ({label}): {:.2}x", t[1] / t[0]);
     }
-    let _ = std::fs::remove_dir_all(&tmp);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
 }

@@ -89,7 +89,8 @@ pub struct ResourceChange {
     /// Why (for replacements and reconciliations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Attributes recorded in state, if any.
+    /// Attributes recorded in state, when the resource changes (no-ops leave
+    /// it out: their recorded attributes equal `after` up to ignored paths).
     pub before: Option<Value>,
     /// Paths of sensitive values in `before`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -127,9 +128,18 @@ impl ResourceChange {
     }
 
     /// The attribute-level differences, skipping computed and ignored paths.
+    /// (No-ops carry no `before`: they have no differences.)
     pub fn attribute_changes(&self) -> Vec<AttrChange> {
+        match (&self.before, self.action) {
+            (None, Action::NoOp) => Vec::new(),
+            (Some(b), _) => self.changes_from(b),
+            (None, _) => self.changes_from(&Value::Object(Default::default())),
+        }
+    }
+
+    /// The attribute-level differences from `before` to the desired attributes.
+    fn changes_from(&self, before: &Value) -> Vec<AttrChange> {
         let empty = Value::Object(Default::default());
-        let before = self.before.as_ref().unwrap_or(&empty);
         let after = self.after().unwrap_or(&empty);
         let skip: Vec<&AttrPath> = self
             .desired
@@ -365,7 +375,9 @@ fn plan_existing(
 ) -> ResourceChange {
     let protect = d.lifecycle.protect || prior.protect;
     let addr = d.address.clone();
-    let mut c = new_change(Action::NoOp, Some(prior), d, fps);
+    // `before` is filled in only when something changes: cloning every
+    // recorded manifest for no-ops dominated plans of large, unchanged stacks.
+    let mut c = new_change(Action::NoOp, None, d, fps);
     let d = c.desired.as_ref().expect("desired set");
     match &prior.status {
         ResourceStatus::Pending { action } if action == "create" || action == "replace" => {
@@ -389,7 +401,7 @@ fn plan_existing(
         ));
     }
     if c.action == Action::NoOp {
-        let attr_changes = c.attribute_changes();
+        let attr_changes = c.changes_from(&prior.attributes);
         for s in &d.sensitive {
             let key = s.path.to_string();
             let changed = match (prior.sensitive.get(&key), c.after_fingerprints.get(&key)) {
@@ -426,6 +438,10 @@ fn plan_existing(
         } else {
             Action::NoOp
         };
+    }
+    if c.action != Action::NoOp {
+        c.before = Some(prior.attributes.clone());
+        c.before_sensitive = sensitive_paths(prior);
     }
     if c.action == Action::Replace && protect {
         errors.push(PlanError::Protected {

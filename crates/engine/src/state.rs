@@ -181,18 +181,20 @@ impl LocalBackend {
                 })
             }
         };
-        let probe: Value = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
-        let found = probe
-            .get("format_version")
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as u32;
-        if found > STATE_FORMAT_VERSION {
+        // Check the version first without building the whole document twice.
+        #[derive(Deserialize)]
+        struct Probe {
+            #[serde(default)]
+            format_version: u32,
+        }
+        let probe: Probe = serde_json::from_str(&text).map_err(|e| self.corrupt(e))?;
+        if probe.format_version > STATE_FORMAT_VERSION {
             return Err(StateError::TooNew {
                 path: self.path.clone(),
-                found,
+                found: probe.format_version,
             });
         }
-        serde_json::from_value(probe)
+        serde_json::from_str(&text)
             .map(Some)
             .map_err(|e| self.corrupt(e))
     }

@@ -1,6 +1,6 @@
 //! The machine-readable renderer, modelled on `terraform show -json`.
 
-use crate::plan::{Plan, ResourceChange};
+use crate::plan::{Action, Plan, ResourceChange};
 use crate::AttrPath;
 use serde_json::{json, Map, Value};
 
@@ -47,16 +47,20 @@ pub fn to_json(plan: &Plan) -> Value {
 }
 
 fn resource_change(c: &ResourceChange) -> Value {
+    let before = match (c.action, &c.before) {
+        (Action::NoOp, None) => c.after(),
+        (_, b) => b.as_ref(),
+    };
     let mut obj = json!({
         "address": c.address,
         "component": c.address.component(),
         "type": c.rtype,
         "change": {
             "actions": c.action.terraform_actions(),
-            "before": c.before,
+            "before": before,
             "after": c.after(),
             "after_unknown": mirror(c.after_unknown(), c.after().is_some()),
-            "before_sensitive": mirror(&c.before_sensitive, c.before.is_some()),
+            "before_sensitive": if c.action == Action::NoOp { mirror(&c.after_sensitive(), true) } else { mirror(&c.before_sensitive, c.before.is_some()) },
             "after_sensitive": mirror(&c.after_sensitive(), c.after().is_some()),
             "replace_paths": c.replace_paths,
         },
