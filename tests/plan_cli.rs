@@ -528,3 +528,60 @@ fn every_command_has_help_with_an_example() {
     }
     assert!(stdout(&["version"]).starts_with("strata "));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn stack_hash_covers_every_file_the_stack_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("stacks"), &dir.path().join("stacks"));
+    let sha = || -> String {
+        let out = strata()
+            .current_dir(dir.path())
+            .args([
+                "plan",
+                "stacks/production",
+                "--format",
+                "json",
+                "--state",
+                "none.json",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["stack_sha256"].as_str().unwrap().to_string()
+    };
+    let first = sha();
+    assert_eq!(first, sha(), "the hash is stable");
+    let dashboard = dir
+        .path()
+        .join("stacks/common/files/grafana/dashboard.json");
+    let text = std::fs::read_to_string(&dashboard).unwrap();
+    std::fs::write(
+        &dashboard,
+        text.replace("Requests per second", "Requests/s"),
+    )
+    .unwrap();
+    let second = sha();
+    assert_ne!(first, second, "an edited dashboard changes the stack hash");
+    let common = dir.path().join("stacks/common/app.toml");
+    let text = std::fs::read_to_string(&common).unwrap();
+    std::fs::write(&common, text + "\n# a comment\n").unwrap();
+    assert_ne!(
+        second,
+        sha(),
+        "an edited included file changes the stack hash"
+    );
+}

@@ -88,7 +88,7 @@ pub fn load(dir: &Path, vars: &VarOverrides) -> Result<Stack, StackErrors> {
     let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
     match (model, expanded) {
         (Some(model), Some(expanded)) if !has_errors => {
-            let sha256 = hash_sources(&raw.sources);
+            let sha256 = hash_sources(&raw.sources, &expanded.files_read);
             Ok(Stack {
                 dir: dir.to_path_buf(),
                 sources: raw.sources,
@@ -133,14 +133,22 @@ fn check_depends_on(m: &model::StackModel, e: &Expanded, diags: &mut Vec<Diagnos
     }
 }
 
-fn hash_sources(sources: &Sources) -> String {
-    let mut files: Vec<_> = sources.files().iter().collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+/// SHA-256 over every file the stack was made from: paths and contents, in
+/// path order.
+fn hash_sources(sources: &Sources, extra: &[(PathBuf, String)]) -> String {
+    let mut files: Vec<(&Path, &str)> = sources
+        .files()
+        .iter()
+        .map(|f| (f.path.as_path(), &*f.text))
+        .collect();
+    files.extend(extra.iter().map(|(p, t)| (p.as_path(), t.as_str())));
+    files.sort();
+    files.dedup();
     let mut h = Sha256::new();
-    for f in files {
-        h.update(f.path.to_string_lossy().as_bytes());
+    for (path, text) in files {
+        h.update(path.to_string_lossy().as_bytes());
         h.update([0]);
-        h.update(f.text.as_bytes());
+        h.update(text.as_bytes());
         h.update([0]);
     }
     hex::encode(h.finalize())

@@ -311,6 +311,9 @@ fn monitoring(
         );
         return;
     }
+    b.out
+        .files_read
+        .push((crate::load::normalize(&path), text.clone()));
     let mut dl = labels.clone();
     dl["grafana_dashboard"] = json!("1");
     let cm = json!({

@@ -29,6 +29,8 @@ pub struct Expanded {
     pub outputs: BTreeMap<String, DesiredOutput>,
     /// Where each resource's component is declared.
     pub origins: HashMap<Address, Span>,
+    /// Files read during expansion (dashboards), part of the stack's hash.
+    pub files_read: Vec<(std::path::PathBuf, String)>,
 }
 
 /// Builds resources for one stack.
