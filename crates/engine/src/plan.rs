@@ -233,6 +233,11 @@ impl Plan {
         s
     }
 
+    /// The changes that do something (no-ops left out), in apply order.
+    pub fn changed(&self) -> impl Iterator<Item = &ResourceChange> {
+        self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+
     /// True when applying would change any resource or output.
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)

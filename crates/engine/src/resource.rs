@@ -131,6 +131,19 @@ pub struct ForceNew {
     pub reason: String,
 }
 
+impl ForceNew {
+    /// A rule for the attribute at `path` (written as in `ignore_changes`).
+    ///
+    /// # Panics
+    /// When `path` is not a valid attribute path; it is always a literal.
+    pub fn new(path: &str, reason: impl Into<String>) -> Self {
+        ForceNew {
+            path: AttrPath::parse(path).expect("force-new paths are literals"),
+            reason: reason.into(),
+        }
+    }
+}
+
 impl DesiredResource {
     /// A resource with no sensitive, computed or replacement rules.
     pub fn new(address: impl Into<String>, rtype: ResourceType, attributes: Value) -> Self {

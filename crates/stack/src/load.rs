@@ -22,6 +22,17 @@ pub const SECTIONS: &[&str] = &[
     "output",
 ];
 
+/// The sections whose components run on the Kubernetes cluster.
+pub const K8S_SECTIONS: &[&str] = &[
+    "storage",
+    "service",
+    "chart",
+    "app",
+    "manifest",
+    "application",
+    "application_set",
+];
+
 /// Top-level tables that are not components.
 pub const SETTINGS: &[&str] = &["stack", "vars", "secrets", "ssh"];
 

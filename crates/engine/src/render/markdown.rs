@@ -11,11 +11,7 @@ pub fn to_markdown(plan: &Plan) -> String {
     let s_ = plan.summary();
     let _ = writeln!(s, "### Strata plan for `{}`\n", plan.stack);
     let _ = writeln!(s, "**{}**\n", summary_line(plan));
-    let changed: Vec<_> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
+    let changed: Vec<_> = plan.changed().collect();
     if !changed.is_empty() {
         let _ = writeln!(
             s,

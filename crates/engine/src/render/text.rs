@@ -61,11 +61,7 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
         "{}",
         format!("Stack {:?} ({against})", plan.stack).style(pal.bold)
     );
-    let changed: Vec<_> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
+    let changed: Vec<_> = plan.changed().collect();
     if !changed.is_empty() {
         let _ = writeln!(
             s,

@@ -52,10 +52,10 @@ pub(super) fn expand_nodes(b: &mut Builder) {
         let addr = Address::new(format!("node.{}", n.hostname));
         let mut r = DesiredResource::new(addr.as_str(), ResourceType::Node, attrs);
         r.computed = vec![AttrPath::parse("facts").expect("valid")];
-        r.force_new = vec![ForceNew {
-            path: AttrPath::parse("address").expect("valid"),
-            reason: "a different address is a different host".into(),
-        }];
+        r.force_new = vec![ForceNew::new(
+            "address",
+            "a different address is a different host",
+        )];
         r.depends_on = b.component_deps(&n.common);
         b.push(r, n.address_span);
         b.anchor(&n.common.address, vec![addr.clone()]);
@@ -314,14 +314,11 @@ fn k3s_resource(
     // time; it is never stored.
     r.attributes = attrs;
     r.force_new = vec![
-        ForceNew {
-            path: AttrPath::parse("node").expect("valid"),
-            reason: "k3s is installed on another node".into(),
-        },
-        ForceNew {
-            path: AttrPath::parse("cluster_init").expect("valid"),
-            reason: "the server that initialises etcd cannot change in a running cluster".into(),
-        },
+        ForceNew::new("node", "k3s is installed on another node"),
+        ForceNew::new(
+            "cluster_init",
+            "the server that initialises etcd cannot change in a running cluster",
+        ),
     ];
     r.depends_on = deps;
     r

@@ -18,7 +18,7 @@ use crate::load::RawStack;
 use crate::model::{Common, StackModel};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use strata_engine::{Address, AttrPath, DesiredOutput, DesiredResource, ForceNew, ResourceType};
+use strata_engine::{Address, DesiredOutput, DesiredResource, ForceNew, ResourceType};
 
 /// The result of expansion.
 #[derive(Debug, Default)]
@@ -113,24 +113,18 @@ impl<'a> Builder<'a> {
         let mut r = DesiredResource::new(address.as_str(), ResourceType::K8sObject, manifest);
         r.depends_on = deps;
         r.force_new = vec![
-            ForceNew {
-                path: AttrPath::parse("metadata.name").expect("valid"),
-                reason: "a Kubernetes object cannot be renamed".into(),
-            },
-            ForceNew {
-                path: AttrPath::parse("metadata.namespace").expect("valid"),
-                reason: "a Kubernetes object cannot move to another namespace".into(),
-            },
-            ForceNew {
-                path: AttrPath::parse("kind").expect("valid"),
-                reason: "the object's kind changes".into(),
-            },
+            ForceNew::new("metadata.name", "a Kubernetes object cannot be renamed"),
+            ForceNew::new(
+                "metadata.namespace",
+                "a Kubernetes object cannot move to another namespace",
+            ),
+            ForceNew::new("kind", "the object's kind changes"),
         ];
         if kind == "Deployment" || kind == "StatefulSet" || kind == "DaemonSet" {
-            r.force_new.push(ForceNew {
-                path: AttrPath::parse("spec.selector").expect("valid"),
-                reason: format!("a {kind}'s selector is immutable"),
-            });
+            r.force_new.push(ForceNew::new(
+                "spec.selector",
+                format!("a {kind}'s selector is immutable"),
+            ));
         }
         self.push(r, span);
         address
@@ -143,12 +137,6 @@ impl<'a> Builder<'a> {
         {
             return;
         }
-        let c = Common {
-            address: format!("namespace.{ns}"),
-            name: ns.to_string(),
-            span,
-            ..Default::default()
-        };
         let manifest = json!({
             "apiVersion": "v1",
             "kind": "Namespace",
@@ -158,11 +146,10 @@ impl<'a> Builder<'a> {
         self.namespaces.insert(ns.to_string(), address.clone());
         let mut r = DesiredResource::new(address.as_str(), ResourceType::K8sObject, manifest);
         r.depends_on = self.servers.clone();
-        r.force_new.push(ForceNew {
-            path: AttrPath::parse("metadata.name").expect("valid"),
-            reason: "a Namespace cannot be renamed".into(),
-        });
-        let _ = c;
+        r.force_new.push(ForceNew::new(
+            "metadata.name",
+            "a Namespace cannot be renamed",
+        ));
         self.push(r, span);
     }
 

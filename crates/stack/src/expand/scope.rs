@@ -342,17 +342,9 @@ impl<'a> Scope<'a> {
                     add(&mut g, &c.address, &comp, Some(r.span));
                 }
             }
-            let is_k8s = [
-                "storage",
-                "service",
-                "chart",
-                "app",
-                "manifest",
-                "application",
-                "application_set",
-            ]
-            .iter()
-            .any(|s| c.address.starts_with(&format!("{s}.")));
+            let is_k8s = crate::load::K8S_SECTIONS
+                .iter()
+                .any(|s| c.address.starts_with(&format!("{s}.")));
             if is_k8s {
                 for k in &cluster_deps {
                     add(&mut g, &c.address, k, None);
