@@ -3,7 +3,8 @@
 //! expand components into the engine's desired resources.
 
 pub mod decode;
-mod decode_more;
+mod decode_hosts;
+mod decode_k8s;
 pub mod diag;
 pub mod expand;
 pub mod k8s;
