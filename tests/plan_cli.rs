@@ -585,3 +585,61 @@ fn stack_hash_covers_every_file_the_stack_reads() {
         "an edited included file changes the stack hash"
     );
 }
+
+#[test]
+fn variables_come_from_flags_and_environment() {
+    let image = |out: &std::process::Output| -> String {
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = v["resource_changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["address"] == "app.my-microservice/Deployment")
+            .unwrap()
+            .clone();
+        d["change"]["after"]["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let base = [
+        "plan",
+        "stacks/production",
+        "--format",
+        "json",
+        "--state",
+        "/nonexistent/s.json",
+    ];
+    let env = strata()
+        .env("STRATA_VAR_image_tag", "from-env")
+        .args(base)
+        .output()
+        .unwrap();
+    assert_eq!(image(&env), "registry.example.com/my-microservice:from-env");
+    let both = strata()
+        .env("STRATA_VAR_image_tag", "from-env")
+        .args(base)
+        .args(["--var", "image_tag=from-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        image(&both),
+        "registry.example.com/my-microservice:from-flag",
+        "--var wins over the environment"
+    );
+    for (args, message) in [
+        (["--var", "nope=1"], "declares no such variable"),
+        (
+            ["--var", "kafka_brokers=abc"],
+            "does not fit its declared type",
+        ),
+        (["--var", "image_tag"], "must be KEY=VALUE"),
+    ] {
+        let out = strata().args(base).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(message),
+            "{args:?}"
+        );
+    }
+}

@@ -222,6 +222,7 @@ fn resource(
         }
         (&Method::POST, None) => {
             let body = req.body_value()?;
+            crate::validation::check(req, rt, &body, false)?;
             let body_ns = crate::meta::namespace(&body);
             if rt.namespaced && !body_ns.is_empty() && body_ns != ns {
                 return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
@@ -250,6 +251,7 @@ fn resource(
             }
             let live = read::get(&st, rt, &ns, name)?;
             let body = req.body_value()?;
+            crate::validation::check(req, rt, &body, false)?;
             let manager = patching::manager_of(req);
             let sub = if sub == "finalize" { "" } else { sub };
             let ctx = Ctx {

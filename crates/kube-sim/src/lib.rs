@@ -29,6 +29,7 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod tls;
+pub mod validation;
 pub mod watch;
 pub mod web;
 pub mod write;

@@ -76,6 +76,7 @@ pub fn patch(
         return Ok((200, scale_of(rt, &out)));
     }
     let patched = patch::patch(&live, &body, kind, Cursor::root(&rt.schema))?;
+    crate::validation::check(req, rt, &patched, false)?;
     let (out, _) = write::update(st, rt, &live, patched, &ctx)?;
     Ok((200, served(rt, &out)))
 }
@@ -139,6 +140,7 @@ fn server_side_apply(
         }
         config = only;
     }
+    crate::validation::check(req, rt, &config, true)?;
     let precondition = meta::resource_version(&config).to_string();
     let api_version = rt.api_version();
     let now = meta::now();

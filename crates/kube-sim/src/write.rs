@@ -138,6 +138,9 @@ fn prepare_create(
     } else {
         m.shift_remove("generation");
     }
+    if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
+        crate::validation::prune(&mut obj, schema);
+    }
     let name = meta::name(&obj).to_string();
     validate_name(rt, &name)?;
     if rt.status {
@@ -297,6 +300,9 @@ pub fn update(
     };
     next["apiVersion"] = json!(rt.api_version());
     next["kind"] = json!(rt.kind);
+    if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
+        crate::validation::prune(&mut next, schema);
+    }
     if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
         let g = old
             .pointer("/metadata/generation")

@@ -7,110 +7,47 @@ use std::time::{Duration, Instant};
 
 use kube_sim::FaultConfig;
 
-async fn raw_get(
-    client: &kube::Client,
-    path: &str,
-) -> Result<http::Response<kube::client::Body>, kube::Error> {
-    client
-        .send(
-            http::Request::get(path)
-                .body(kube::client::Body::empty())
-                .unwrap(),
-        )
-        .await
-}
-
 #[tokio::test]
 async fn injected_faults_reach_clients() {
     let srv = common::server();
-    let kubeconfig = kube::config::Kubeconfig::read_from(srv.kubeconfig_path()).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .unwrap();
-    let client = kube::Client::try_from(config).unwrap();
-    assert_eq!(
-        raw_get(&client, "/api/v1/namespaces")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let token = Some(srv.token().to_string());
+    let get = |path: &'static str| {
+        let token = token.clone();
+        let srv = &srv;
+        async move { common::raw_request(srv, "GET", path, token.as_deref()).await }
+    };
+    assert_eq!(get("/api/v1/namespaces").await.unwrap().status, 200);
 
-    srv.set_faults(FaultConfig {
-        failing_group: Some("apps".into()),
-        ..Default::default()
-    });
-    let resp = raw_get(&client, "/apis/apps/v1/deployments").await.unwrap();
-    assert_eq!(resp.status(), 503);
-    assert_eq!(resp.headers()["retry-after"], "1");
-    assert_eq!(
-        raw_get(&client, "/api/v1/namespaces")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    srv.set_faults(FaultConfig { failing_group: Some("apps".into()), ..Default::default() });
+    let resp = get("/apis/apps/v1/deployments").await.unwrap();
+    assert_eq!(resp.status, 503);
+    assert_eq!(resp.header("retry-after"), Some("1"));
+    assert!(resp.body.contains("\"reason\":\"ServiceUnavailable\""), "{}", resp.body);
+    assert_eq!(get("/api/v1/namespaces").await.unwrap().status, 200);
 
-    srv.set_faults(FaultConfig {
-        throttle_rate: 1.0,
-        ..Default::default()
-    });
-    let resp = raw_get(&client, "/api/v1/namespaces").await.unwrap();
-    assert_eq!(resp.status(), 429);
-    assert!(resp.headers().contains_key("retry-after"));
+    srv.set_faults(FaultConfig { throttle_rate: 1.0, ..Default::default() });
+    let resp = get("/api/v1/namespaces").await.unwrap();
+    assert_eq!(resp.status, 429);
+    assert_eq!(resp.header("retry-after"), Some("1"));
 
-    srv.set_faults(FaultConfig {
-        unavailable_rate: 0.5,
-        ..Default::default()
-    });
+    srv.set_faults(FaultConfig { unavailable_rate: 0.5, ..Default::default() });
     let mut codes = vec![];
-    for _ in 0..10 {
-        codes.push(
-            raw_get(&client, "/api/v1/namespaces")
-                .await
-                .unwrap()
-                .status()
-                .as_u16(),
-        );
+    for _ in 0..20 {
+        codes.push(get("/api/v1/namespaces").await.unwrap().status);
     }
-    assert_eq!(codes.iter().filter(|c| **c == 503).count(), 5, "{codes:?}");
+    let failed = codes.iter().filter(|c| **c == 503).count();
+    assert!((8..=12).contains(&failed), "{codes:?}");
 
-    srv.set_faults(FaultConfig {
-        drop_rate: 1.0,
-        ..Default::default()
-    });
-    assert!(raw_get(&client, "/api/v1/namespaces").await.is_err());
+    srv.set_faults(FaultConfig { drop_rate: 1.0, ..Default::default() });
+    assert!(get("/api/v1/namespaces").await.is_err());
 
-    srv.set_faults(FaultConfig {
-        latency: Duration::from_millis(300),
-        ..Default::default()
-    });
+    srv.set_faults(FaultConfig { latency: Duration::from_millis(300), ..Default::default() });
     let start = Instant::now();
-    assert_eq!(raw_get(&client, "/version").await.unwrap().status(), 200);
+    assert_eq!(get("/version").await.unwrap().status, 200);
     assert!(start.elapsed() >= Duration::from_millis(300));
 
     srv.set_faults(FaultConfig::default());
-    assert_eq!(
-        raw_get(&client, "/api/v1/namespaces")
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-}
-
-#[test]
-fn failing_group_is_reported_by_kubectl() {
-    let srv = common::server_with(|c| c.faults.failing_group = Some("apps".into()));
-    let k = common::Kubectl::new(&srv);
-    k.ok(&["get", "--raw", "/api/v1/namespaces"]);
-    let err = k.fails(&[
-        "get",
-        "--raw",
-        "/apis/apps/v1/namespaces/default/deployments",
-        "--request-timeout=2s",
-    ]);
-    assert!(!err.is_empty());
+    assert_eq!(get("/api/v1/namespaces").await.unwrap().status, 200);
 }
 
 #[test]

@@ -251,3 +251,47 @@ async fn deployment_rollout_and_garbage_collection() {
     assert!(gone.is_ok());
     assert!(cms.get_opt("web-config").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn statefulsets_daemonsets_and_chart_payloads() {
+    use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+    use k8s_openapi::api::storage::v1::StorageClass;
+    let srv = common::server();
+    let client = connect(&srv).await;
+    let pp = PatchParams::apply("strata");
+    let template = json!({"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "postgres"}]}});
+    let sts: Api<StatefulSet> = Api::namespaced(client.clone(), "default");
+    let s = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}}, "template": template}});
+    sts.patch("db", &pp, &Patch::Apply(&s)).await.unwrap();
+    let ready = |obj: Option<&StatefulSet>| obj.and_then(|o| o.status.as_ref()).and_then(|s| s.ready_replicas) == Some(3);
+    tokio::time::timeout(Duration::from_secs(10), await_condition(sts, "db", ready)).await.expect("statefulset ready").unwrap();
+
+    let ds: Api<DaemonSet> = Api::namespaced(client.clone(), "kube-system");
+    let d = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "db"}}, "template": template}});
+    ds.patch("agent", &pp, &Patch::Apply(&d)).await.unwrap();
+    let available = |obj: Option<&DaemonSet>| obj.and_then(|o| o.status.as_ref()).is_some_and(|s| s.number_available == Some(1) && s.desired_number_scheduled == 1);
+    tokio::time::timeout(Duration::from_secs(10), await_condition(ds, "agent", available)).await.expect("daemonset available").unwrap();
+
+    let disc = Discovery::new(client.clone()).run_aggregated().await.unwrap();
+    let (ar, _) = disc.resolve_gvk(&kube::api::GroupVersionKind::gvk("helm.cattle.io", "v1", "HelmChart")).unwrap();
+    let charts: Api<DynamicObject> = Api::namespaced_with(client.clone(), "kube-system", &ar);
+    for (name, chart) in [("longhorn", "longhorn/longhorn"), ("monitoring", "prometheus-community/kube-prometheus-stack")] {
+        let c = json!({"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": name}, "spec": {"chart": chart}});
+        charts.patch(name, &pp, &Patch::Apply(&c)).await.unwrap();
+    }
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> = Api::all(client.clone());
+    for crd in ["volumes.longhorn.io", "servicemonitors.monitoring.coreos.com"] {
+        tokio::time::timeout(Duration::from_secs(10), await_condition(crds.clone(), crd, conditions::is_crd_established()))
+            .await
+            .expect("chart CRDs installed")
+            .unwrap();
+    }
+    let sc: Api<StorageClass> = Api::all(client.clone());
+    let longhorn = sc.get("longhorn").await.unwrap();
+    assert_eq!(longhorn.provisioner, "driver.longhorn.io");
+    let chart = charts.get("longhorn").await.unwrap();
+    assert_eq!(chart.data["status"]["jobName"], "helm-install-longhorn");
+}
+

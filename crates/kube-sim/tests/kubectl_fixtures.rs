@@ -206,3 +206,20 @@ fn fixtures_apply_get_and_diff_clean() {
     assert_eq!(out.status.code(), Some(1), "diff must report the change");
     assert!(String::from_utf8_lossy(&out.stdout).contains("interval: 15s"));
 }
+
+#[test]
+fn strict_validation_rejects_and_pruning_drops_unknown_custom_fields() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let bad = k.write_manifest(
+        "bad.yaml",
+        "apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata:\n  name: bad\n  namespace: kube-system\nspec:\n  chart: stable/x\n  bogus: 1\n",
+    );
+    let bad = bad.to_str().unwrap();
+    let err = k.fails(&["apply", "--server-side", "-f", bad]);
+    assert!(err.contains(".spec.bogus: field not declared in schema"), "{err}");
+    k.ok(&["apply", "--server-side", "--validate=false", "-f", bad]);
+    let live = k.get_json(&["helmchart", "bad", "-n", "kube-system"]);
+    assert_eq!(live["spec"]["chart"], "stable/x");
+    assert!(live["spec"].get("bogus").is_none(), "unknown fields are pruned: {live}");
+}

@@ -187,10 +187,11 @@ pub(super) fn expand_k3s(b: &mut Builder) {
     let join_url = format!("https://{}:6443", first.address);
     let start = b.out.resources.len();
     let comp_deps = b.component_deps(&k.common);
+    let extra_config = k.config.clone().map(|v| b.resolve_json(v));
     let mut prev: Option<Address> = None;
     for (i, n) in servers.iter().enumerate() {
         let addr = Address::new(format!("{}/server/{}", k.common.address, n.hostname));
-        let mut cfg = base_config(k, n);
+        let mut cfg = base_config(&extra_config, n);
         if i == 0 {
             cfg.insert("cluster-init".into(), json!(true));
         } else {
@@ -225,7 +226,7 @@ pub(super) fn expand_k3s(b: &mut Builder) {
     let last_server = prev.clone();
     for n in &agents {
         let addr = Address::new(format!("{}/agent/{}", k.common.address, n.hostname));
-        let mut cfg = base_config(k, n);
+        let mut cfg = base_config(&extra_config, n);
         cfg.insert("server".into(), json!(join_url));
         let mut deps = vec![Address::new(format!("node.{}", n.hostname))];
         deps.extend(last_server.clone());
@@ -254,12 +255,10 @@ pub(super) fn expand_k3s(b: &mut Builder) {
     b.finish_component(&k.common, start);
 }
 
-fn base_config(k: &crate::model::K3sDecl, n: &crate::model::NodeDecl) -> Map<String, Value> {
+fn base_config(extra: &Option<Value>, n: &crate::model::NodeDecl) -> Map<String, Value> {
     let mut cfg = Map::new();
-    if let Some(extra) = &k.config {
-        if let Value::Object(m) = extra.clone() {
-            cfg.extend(m);
-        }
+    if let Some(Value::Object(m)) = extra {
+        cfg.extend(m.clone());
     }
     cfg.insert("node-name".into(), json!(n.hostname));
     cfg.insert("node-ip".into(), json!(n.address));
