@@ -643,3 +643,75 @@ fn variables_come_from_flags_and_environment() {
         );
     }
 }
+
+#[test]
+fn replacements_carry_their_reason_and_deletes_run_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = applied_state(dir.path(), &[]);
+    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    state["resources"]["node.worker-5"]["attributes"]["address"] = "10.0.9.99".into();
+    let mut gone = state["resources"]["app.my-microservice/Service"].clone();
+    gone["attributes"]["metadata"]["name"] = "old-service".into();
+    state["resources"]["app.my-microservice/OldService"] = gone;
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let out = strata()
+        .args(["plan", "stacks/production", "--state"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("# node.worker-5 must be replaced"), "{text}");
+    assert!(
+        text.contains(
+            "# (address cannot change in place: a different address is a different host)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ address = \"10.0.9.99\" -> \"10.0.1.25\" # forces replacement"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# app.my-microservice/OldService will be deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Plan: 0 to create, 0 to update, 1 to replace, 1 to delete."),
+        "{text}"
+    );
+    let v = json_plan(&[
+        "plan",
+        "stacks/production",
+        "--format",
+        "json",
+        "--state",
+        path.to_str().unwrap(),
+    ]);
+    let changes = v["resource_changes"].as_array().unwrap();
+    let replaced = changes
+        .iter()
+        .find(|c| c["address"] == "node.worker-5")
+        .unwrap();
+    assert_eq!(
+        replaced["change"]["actions"],
+        serde_json::json!(["delete", "create"])
+    );
+    assert_eq!(
+        replaced["change"]["replace_paths"],
+        serde_json::json!([["address"]])
+    );
+    assert_eq!(
+        changes.last().unwrap()["address"],
+        "app.my-microservice/OldService",
+        "deletes come last"
+    );
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"create": 1, "update": 0, "delete": 2, "replace": 1})
+    );
+}
