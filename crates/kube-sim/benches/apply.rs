@@ -11,7 +11,8 @@ use kube_sim::{SimConfig, SimServer};
 use serde_json::json;
 
 const OBJECTS: usize = 5_000;
-const CONCURRENCY: usize = 32;
+/// Concurrent clients; `KUBE_SIM_BENCH_CONCURRENCY` overrides it.
+const DEFAULT_CONCURRENCY: usize = 32;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -21,9 +22,14 @@ async fn main() -> anyhow::Result<()> {
     let client = kube::Client::try_from(config)?;
     let api: Arc<Api<ConfigMap>> = Arc::new(Api::namespaced(client, "default"));
 
+    let concurrency: usize = std::env::var("KUBE_SIM_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|c| *c > 0)
+        .unwrap_or(DEFAULT_CONCURRENCY);
     let start = Instant::now();
     let mut tasks = vec![];
-    for worker in 0..CONCURRENCY {
+    for worker in 0..concurrency {
         let api = api.clone();
         tasks.push(tokio::spawn(async move {
             let pp = PatchParams::apply("bench");
@@ -32,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 let name = format!("cm-{i:05}");
                 let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"index": i.to_string()}});
                 api.patch(&name, &pp, &Patch::Apply(&cm)).await?;
-                i += CONCURRENCY;
+                i += concurrency;
             }
             Ok::<_, kube::Error>(())
         }));
@@ -41,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         t.await??;
     }
     let apply_secs = start.elapsed().as_secs_f64();
-    println!("apply: {OBJECTS} ConfigMaps in {apply_secs:.2}s = {:.0} applies/s ({CONCURRENCY} concurrent)", OBJECTS as f64 / apply_secs);
+    println!("apply: {OBJECTS} ConfigMaps in {apply_secs:.2}s = {:.0} applies/s ({concurrency} concurrent)", OBJECTS as f64 / apply_secs);
 
     let start = Instant::now();
     let mut seen = 0;

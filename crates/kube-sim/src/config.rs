@@ -11,7 +11,7 @@ use std::time::Duration;
 pub struct SimConfig {
     /// Address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// Serve plain HTTP instead of HTTPS (debugging only).
+    /// Serve plain HTTP without authentication instead of HTTPS (debugging only).
     pub plain_http: bool,
     /// Bearer token clients must present; generated when `None`.
     pub token: Option<String>,

@@ -5,6 +5,8 @@
 //! HTTPS with bearer-token auth, plus controllers for workload status and HelmCharts, and
 //! fault injection. [`SimServer`] runs one in-process for tests.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod apply;
 pub mod config;
@@ -19,6 +21,7 @@ pub mod meta;
 pub mod openapi;
 pub mod patch;
 pub mod patching;
+pub mod protobuf;
 pub mod read;
 pub mod resources;
 pub mod schema;

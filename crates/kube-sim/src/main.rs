@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::Write;
+
 use clap::Parser;
 use kube_sim::{FaultConfig, SimConfig, SimServer};
 
@@ -23,7 +25,7 @@ struct Args {
     /// Bearer token clients must present (generated when omitted).
     #[arg(long, env = "KUBE_SIM_TOKEN")]
     token: Option<String>,
-    /// Serve plain HTTP instead of HTTPS (debugging only).
+    /// Serve plain HTTP without authentication instead of HTTPS (debugging only).
     #[arg(long)]
     insecure_plain_http: bool,
     /// Never answer with aggregated discovery.
@@ -32,9 +34,11 @@ struct Args {
     /// Milliseconds before workloads report themselves available.
     #[arg(long, default_value_t = 500)]
     rollout_delay_ms: u64,
-    /// Directory of manifests the Helm-controller stand-in installs.
-    #[arg(long, default_value = "/work/shared/fixtures/k8s")]
-    fixtures: PathBuf,
+    /// Directory of the CRD manifests well-known charts ship (longhorn.yaml,
+    /// crd-monitoring-*.yaml, crd-argoproj-*.yaml), installed by the
+    /// Helm-controller stand-in. Without it, HelmCharts install no CRDs.
+    #[arg(long, env = "KUBE_SIM_FIXTURES")]
+    fixtures: Option<PathBuf>,
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     fault_latency_ms: u64,
@@ -54,6 +58,9 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let a = Args::parse();
+    if let Some(dir) = a.fixtures.as_ref().filter(|d| !d.is_dir()) {
+        anyhow::bail!("--fixtures {}: no such directory", dir.display());
+    }
     let config = SimConfig {
         listen: a.listen,
         plain_http: a.insecure_plain_http,
@@ -62,7 +69,7 @@ fn main() -> anyhow::Result<()> {
         state: a.state,
         aggregated_discovery: !a.no_aggregated_discovery,
         rollout_delay: Duration::from_millis(a.rollout_delay_ms),
-        fixtures_dir: a.fixtures.is_dir().then_some(a.fixtures),
+        fixtures_dir: a.fixtures,
         faults: FaultConfig {
             latency: Duration::from_millis(a.fault_latency_ms),
             unavailable_rate: a.fault_unavailable_rate,
@@ -73,8 +80,11 @@ fn main() -> anyhow::Result<()> {
         ..SimConfig::default()
     };
     let server = SimServer::start(config)?;
-    println!("kube-sim listening on {}", server.url());
-    println!("kubeconfig: {}", server.kubeconfig_path().display());
+    // Printing must never kill the server when nobody reads stdout any more.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "kube-sim listening on {}", server.url());
+    let _ = writeln!(out, "kubeconfig: {}", server.kubeconfig_path().display());
+    let _ = out.flush();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

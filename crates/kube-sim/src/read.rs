@@ -62,29 +62,42 @@ fn decode_continue(token: &str) -> ApiResult<(String, String)> {
 /// LIST with selectors and pagination.
 pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> ApiResult<Value> {
     let (labels, fields) = selectors(req)?;
-    let mut items = matching(st, rt, ns, &labels, &fields);
-    if let Some(token) = req.q("continue").filter(|t| !t.is_empty()) {
-        let (cns, cname) = decode_continue(token)?;
-        items.retain(|o| {
-            (crate::meta::namespace(o), crate::meta::name(o)) > (cns.as_str(), cname.as_str())
-        });
-    }
+    let after = match req.q("continue").filter(|t| !t.is_empty()) {
+        Some(token) => Some(decode_continue(token)?),
+        None => None,
+    };
     let limit = req
         .q("limit")
         .and_then(|l| l.parse::<usize>().ok())
-        .filter(|l| *l > 0);
-    let mut metadata = json!({ "resourceVersion": st.rv.to_string() });
-    if let Some(limit) = limit {
-        if items.len() > limit {
-            let remaining = items.len() - limit;
-            items.truncate(limit);
-            let last = items.last().expect("limit > 0");
-            metadata["continue"] = json!(encode_continue(
-                crate::meta::namespace(last),
-                crate::meta::name(last)
-            ));
-            metadata["remainingItemCount"] = json!(remaining);
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let ns = if rt.namespaced { ns } else { None };
+    let candidates = st
+        .list(&rt.store_key(), ns)
+        .filter(|o| match &after {
+            Some((cns, cname)) => {
+                (crate::meta::namespace(o), crate::meta::name(o)) > (cns.as_str(), cname.as_str())
+            }
+            None => true,
+        })
+        .filter(|o| labels.matches_labels(o) && fields.matches_fields(o));
+    let mut items = vec![];
+    let mut remaining = 0usize;
+    for o in candidates {
+        if items.len() < limit {
+            items.push(served(rt, o));
+        } else {
+            remaining += 1;
         }
+    }
+    let mut metadata = json!({ "resourceVersion": st.rv.to_string() });
+    if remaining > 0 {
+        let last = items.last().expect("limit > 0");
+        metadata["continue"] = json!(encode_continue(
+            crate::meta::namespace(last),
+            crate::meta::name(last)
+        ));
+        metadata["remainingItemCount"] = json!(remaining);
     }
     Ok(json!({
         "kind": format!("{}List", rt.kind),

@@ -46,7 +46,9 @@ async fn serve_one(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| !sim.token.is_empty() && t.trim() == sim.token);
+        .is_some_and(|t| !sim.token.is_empty() && t.trim() == sim.token)
+        // Like the API server's former insecure port, plain HTTP skips authentication.
+        || sim.config.plain_http;
     if !authorized {
         return Ok(web::error(&ApiError::unauthorized()));
     }

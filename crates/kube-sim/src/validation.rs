@@ -66,9 +66,53 @@ fn walk(v: &Value, schema: &Value, path: String, out: &mut Vec<String>) {
     }
 }
 
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Null => "null",
+        Value::String(_) => "string",
+    }
+}
+
+/// Rejects non-string values in maps the API types declare as `map[string]string` (labels,
+/// annotations, ConfigMap and Secret data), as decoding into the Go types would.
+pub fn check_string_maps(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
+    let mut maps = vec![
+        ("/metadata/labels", "ObjectMeta.metadata.labels"),
+        ("/metadata/annotations", "ObjectMeta.metadata.annotations"),
+    ];
+    match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "ConfigMap") => maps.push(("/data", "ConfigMap.data")),
+        ("", "Secret") => {
+            maps.push(("/data", "Secret.data"));
+            maps.push(("/stringData", "Secret.stringData"));
+        }
+        _ => {}
+    }
+    for (ptr, field) in maps {
+        let Some(map) = obj.pointer(ptr).and_then(Value::as_object) else {
+            continue;
+        };
+        if let Some(bad) = map.values().find(|v| !v.is_string()) {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: json: cannot unmarshal {t} into Go struct field {field} of type string",
+                kind = rt.kind,
+                version = rt.version,
+                t = json_type(bad),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Removes fields the structural `schema` does not declare, as the API server prunes them.
 pub fn prune(obj: &mut Value, schema: &Value) {
-    let Some(map) = obj.as_object_mut() else { return };
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
     let keys: Vec<String> = map.keys().cloned().collect();
     for k in keys {
         if matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
@@ -124,18 +168,28 @@ fn prune_walk(v: &mut Value, schema: &Value) {
 
 /// Rejects unknown fields of a custom resource when the request asks for strict validation.
 pub fn check(req: &Request, rt: &ResourceType, obj: &Value, apply: bool) -> ApiResult<()> {
+    check_string_maps(rt, obj)?;
     if req.q("fieldValidation") != Some("Strict") {
         return Ok(());
     }
-    let SchemaSource::Crd(schema) = &rt.schema else { return Ok(()) };
+    let SchemaSource::Crd(schema) = &rt.schema else {
+        return Ok(());
+    };
     let unknown = unknown_fields(obj, schema);
     if unknown.is_empty() {
         return Ok(());
     }
     let message = if apply {
-        unknown.iter().map(|f| format!(".{f}: field not declared in schema")).collect::<Vec<_>>().join(", ")
+        unknown
+            .iter()
+            .map(|f| format!(".{f}: field not declared in schema"))
+            .collect::<Vec<_>>()
+            .join(", ")
     } else {
-        let list: Vec<String> = unknown.iter().map(|f| format!("unknown field {f:?}")).collect();
+        let list: Vec<String> = unknown
+            .iter()
+            .map(|f| format!("unknown field {f:?}"))
+            .collect();
         format!("strict decoding error: {}", list.join(", "))
     };
     Err(ApiError::bad_request(message))
@@ -159,6 +213,9 @@ mod tests {
         let obj = json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a"}, "spec": {
             "chart": "c", "set": {"a": "b"}, "values": {"any": {"thing": 1}}, "bogus": 1, "list": [{"name": "n", "extra": 2}]
         }});
-        assert_eq!(unknown_fields(&obj, &schema), vec!["spec.bogus".to_string(), "spec.list[0].extra".to_string()]);
+        assert_eq!(
+            unknown_fields(&obj, &schema),
+            vec!["spec.bogus".to_string(), "spec.list[0].extra".to_string()]
+        );
     }
 }

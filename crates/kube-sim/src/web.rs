@@ -57,7 +57,11 @@ impl Request {
             return Err(ApiError::bad_request("the request body is empty"));
         }
         let ct = self.content_type.split(';').next().unwrap_or("").trim();
-        if ct.contains("protobuf") || ct.contains("cbor") {
+        if ct.contains("protobuf") {
+            return crate::protobuf::decode(&self.body)
+                .ok_or_else(|| ApiError::unsupported_media_type(ct));
+        }
+        if ct.contains("cbor") {
             return Err(ApiError::unsupported_media_type(ct));
         }
         match serde_json::from_slice(&self.body) {

@@ -141,6 +141,7 @@ fn prepare_create(
     if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
         crate::validation::prune(&mut obj, schema);
     }
+    apply_defaults(rt, &mut obj);
     let name = meta::name(&obj).to_string();
     validate_name(rt, &name)?;
     if rt.status {
@@ -160,6 +161,16 @@ fn prepare_create(
         crate::crd::establish(&mut obj, now);
     }
     Ok(obj)
+}
+
+/// The API server's defaulting for the few fields clients commonly omit.
+fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
+    if rt.group.is_empty() && rt.kind == "Secret" {
+        let t = obj.get("type").and_then(Value::as_str).unwrap_or("");
+        if t.is_empty() {
+            obj["type"] = json!("Opaque");
+        }
+    }
 }
 
 fn meta_str(m: &serde_json::Map<String, Value>, k: &str) -> String {
@@ -303,6 +314,7 @@ pub fn update(
     if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
         crate::validation::prune(&mut next, schema);
     }
+    apply_defaults(rt, &mut next);
     if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
         let g = old
             .pointer("/metadata/generation")

@@ -62,14 +62,17 @@ async fn unauthorized_status_body() {
 async fn raw_requests_without_or_with_wrong_token_get_401() {
     let srv = server();
     for token in [None, Some("wrong"), Some("")] {
-        let resp = common::raw_request(&srv, "GET", "/api/v1/namespaces", token).await.unwrap();
+        let resp = common::raw_request(&srv, "GET", "/api/v1/namespaces", token)
+            .await
+            .unwrap();
         assert_eq!(resp.status, 401, "{token:?}");
         let status: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
         assert_eq!(status["kind"], "Status");
         assert_eq!(status["reason"], "Unauthorized");
         assert_eq!(status["code"], 401);
     }
-    let ok = common::raw_request(&srv, "GET", "/api/v1/namespaces", Some(srv.token())).await.unwrap();
+    let ok = common::raw_request(&srv, "GET", "/api/v1/namespaces", Some(srv.token()))
+        .await
+        .unwrap();
     assert_eq!(ok.status, 200);
 }
-

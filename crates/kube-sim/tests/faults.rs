@@ -18,19 +18,32 @@ async fn injected_faults_reach_clients() {
     };
     assert_eq!(get("/api/v1/namespaces").await.unwrap().status, 200);
 
-    srv.set_faults(FaultConfig { failing_group: Some("apps".into()), ..Default::default() });
+    srv.set_faults(FaultConfig {
+        failing_group: Some("apps".into()),
+        ..Default::default()
+    });
     let resp = get("/apis/apps/v1/deployments").await.unwrap();
     assert_eq!(resp.status, 503);
     assert_eq!(resp.header("retry-after"), Some("1"));
-    assert!(resp.body.contains("\"reason\":\"ServiceUnavailable\""), "{}", resp.body);
+    assert!(
+        resp.body.contains("\"reason\":\"ServiceUnavailable\""),
+        "{}",
+        resp.body
+    );
     assert_eq!(get("/api/v1/namespaces").await.unwrap().status, 200);
 
-    srv.set_faults(FaultConfig { throttle_rate: 1.0, ..Default::default() });
+    srv.set_faults(FaultConfig {
+        throttle_rate: 1.0,
+        ..Default::default()
+    });
     let resp = get("/api/v1/namespaces").await.unwrap();
     assert_eq!(resp.status, 429);
     assert_eq!(resp.header("retry-after"), Some("1"));
 
-    srv.set_faults(FaultConfig { unavailable_rate: 0.5, ..Default::default() });
+    srv.set_faults(FaultConfig {
+        unavailable_rate: 0.5,
+        ..Default::default()
+    });
     let mut codes = vec![];
     for _ in 0..20 {
         codes.push(get("/api/v1/namespaces").await.unwrap().status);
@@ -38,10 +51,16 @@ async fn injected_faults_reach_clients() {
     let failed = codes.iter().filter(|c| **c == 503).count();
     assert!((8..=12).contains(&failed), "{codes:?}");
 
-    srv.set_faults(FaultConfig { drop_rate: 1.0, ..Default::default() });
+    srv.set_faults(FaultConfig {
+        drop_rate: 1.0,
+        ..Default::default()
+    });
     assert!(get("/api/v1/namespaces").await.is_err());
 
-    srv.set_faults(FaultConfig { latency: Duration::from_millis(300), ..Default::default() });
+    srv.set_faults(FaultConfig {
+        latency: Duration::from_millis(300),
+        ..Default::default()
+    });
     let start = Instant::now();
     assert_eq!(get("/version").await.unwrap().status, 200);
     assert!(start.elapsed() >= Duration::from_millis(300));

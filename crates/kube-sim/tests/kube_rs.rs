@@ -264,29 +264,63 @@ async fn statefulsets_daemonsets_and_chart_payloads() {
     let s = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
         "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}}, "template": template}});
     sts.patch("db", &pp, &Patch::Apply(&s)).await.unwrap();
-    let ready = |obj: Option<&StatefulSet>| obj.and_then(|o| o.status.as_ref()).and_then(|s| s.ready_replicas) == Some(3);
-    tokio::time::timeout(Duration::from_secs(10), await_condition(sts, "db", ready)).await.expect("statefulset ready").unwrap();
+    let ready = |obj: Option<&StatefulSet>| {
+        obj.and_then(|o| o.status.as_ref())
+            .and_then(|s| s.ready_replicas)
+            == Some(3)
+    };
+    tokio::time::timeout(Duration::from_secs(10), await_condition(sts, "db", ready))
+        .await
+        .expect("statefulset ready")
+        .unwrap();
 
     let ds: Api<DaemonSet> = Api::namespaced(client.clone(), "kube-system");
     let d = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
         "spec": {"selector": {"matchLabels": {"app": "db"}}, "template": template}});
     ds.patch("agent", &pp, &Patch::Apply(&d)).await.unwrap();
-    let available = |obj: Option<&DaemonSet>| obj.and_then(|o| o.status.as_ref()).is_some_and(|s| s.number_available == Some(1) && s.desired_number_scheduled == 1);
-    tokio::time::timeout(Duration::from_secs(10), await_condition(ds, "agent", available)).await.expect("daemonset available").unwrap();
+    let available = |obj: Option<&DaemonSet>| {
+        obj.and_then(|o| o.status.as_ref())
+            .is_some_and(|s| s.number_available == Some(1) && s.desired_number_scheduled == 1)
+    };
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        await_condition(ds, "agent", available),
+    )
+    .await
+    .expect("daemonset available")
+    .unwrap();
 
-    let disc = Discovery::new(client.clone()).run_aggregated().await.unwrap();
-    let (ar, _) = disc.resolve_gvk(&kube::api::GroupVersionKind::gvk("helm.cattle.io", "v1", "HelmChart")).unwrap();
+    let disc = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
+    let (ar, _) = disc
+        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
+            "helm.cattle.io",
+            "v1",
+            "HelmChart",
+        ))
+        .unwrap();
     let charts: Api<DynamicObject> = Api::namespaced_with(client.clone(), "kube-system", &ar);
-    for (name, chart) in [("longhorn", "longhorn/longhorn"), ("monitoring", "prometheus-community/kube-prometheus-stack")] {
+    for (name, chart) in [
+        ("longhorn", "longhorn/longhorn"),
+        ("monitoring", "prometheus-community/kube-prometheus-stack"),
+    ] {
         let c = json!({"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": name}, "spec": {"chart": chart}});
         charts.patch(name, &pp, &Patch::Apply(&c)).await.unwrap();
     }
     let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> = Api::all(client.clone());
-    for crd in ["volumes.longhorn.io", "servicemonitors.monitoring.coreos.com"] {
-        tokio::time::timeout(Duration::from_secs(10), await_condition(crds.clone(), crd, conditions::is_crd_established()))
-            .await
-            .expect("chart CRDs installed")
-            .unwrap();
+    for crd in [
+        "volumes.longhorn.io",
+        "servicemonitors.monitoring.coreos.com",
+    ] {
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            await_condition(crds.clone(), crd, conditions::is_crd_established()),
+        )
+        .await
+        .expect("chart CRDs installed")
+        .unwrap();
     }
     let sc: Api<StorageClass> = Api::all(client.clone());
     let longhorn = sc.get("longhorn").await.unwrap();
@@ -295,3 +329,92 @@ async fn statefulsets_daemonsets_and_chart_payloads() {
     assert_eq!(chart.data["status"]["jobName"], "helm-install-longhorn");
 }
 
+#[tokio::test]
+async fn foreground_and_orphan_propagation() {
+    let srv = common::server();
+    let client = connect(&srv).await;
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let pp = PatchParams::apply("strata");
+    let mk = |name: &str, owner: Option<&ConfigMap>| {
+        let mut v = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+        if let Some(o) = owner {
+            v["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": o.metadata.name, "uid": o.metadata.uid}]);
+        }
+        v
+    };
+    let owner = cms
+        .patch("owner", &pp, &Patch::Apply(&mk("owner", None)))
+        .await
+        .unwrap();
+    cms.patch("child", &pp, &Patch::Apply(&mk("child", Some(&owner))))
+        .await
+        .unwrap();
+    cms.delete("owner", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    let gone = |name: &'static str| {
+        let cms = cms.clone();
+        async move {
+            for _ in 0..100 {
+                if cms.get_opt(name).await.unwrap().is_none() {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            false
+        }
+    };
+    assert!(
+        gone("child").await && gone("owner").await,
+        "foreground deletion removes dependents, then the owner"
+    );
+
+    let owner = cms
+        .patch("owner2", &pp, &Patch::Apply(&mk("owner2", None)))
+        .await
+        .unwrap();
+    cms.patch("child2", &pp, &Patch::Apply(&mk("child2", Some(&owner))))
+        .await
+        .unwrap();
+    cms.delete("owner2", &DeleteParams::orphan()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let child = cms.get("child2").await.unwrap();
+    assert!(
+        child.metadata.owner_references.is_none(),
+        "orphaned dependents lose the owner reference"
+    );
+}
+
+#[tokio::test]
+async fn status_subresource_is_separate_from_the_main_resource() {
+    let srv = common::server_with(|c| c.rollout_delay = Duration::from_secs(3600));
+    let client = connect(&srv).await;
+    let jobs: Api<Job> = Api::namespaced(client.clone(), "default");
+    let j = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}},
+        "status": {"succeeded": 7}});
+    let created = jobs
+        .patch("once", &PatchParams::apply("strata"), &Patch::Apply(&j))
+        .await
+        .unwrap();
+    assert_ne!(
+        created.status.as_ref().and_then(|s| s.succeeded),
+        Some(7),
+        "status is ignored on the main resource"
+    );
+    let patched = jobs
+        .patch_status(
+            "once",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"status": {"failed": 2}, "spec": {"parallelism": 9}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.status.unwrap().failed, Some(2));
+    assert_eq!(
+        patched.spec.unwrap().parallelism,
+        created.spec.unwrap().parallelism,
+        "spec is ignored on /status"
+    );
+    assert_eq!(patched.metadata.generation, Some(1));
+}

@@ -217,9 +217,15 @@ fn strict_validation_rejects_and_pruning_drops_unknown_custom_fields() {
     );
     let bad = bad.to_str().unwrap();
     let err = k.fails(&["apply", "--server-side", "-f", bad]);
-    assert!(err.contains(".spec.bogus: field not declared in schema"), "{err}");
+    assert!(
+        err.contains(".spec.bogus: field not declared in schema"),
+        "{err}"
+    );
     k.ok(&["apply", "--server-side", "--validate=false", "-f", bad]);
     let live = k.get_json(&["helmchart", "bad", "-n", "kube-system"]);
     assert_eq!(live["spec"]["chart"], "stable/x");
-    assert!(live["spec"].get("bogus").is_none(), "unknown fields are pruned: {live}");
+    assert!(
+        live["spec"].get("bogus").is_none(),
+        "unknown fields are pruned: {live}"
+    );
 }

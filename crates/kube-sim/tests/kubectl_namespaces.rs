@@ -68,3 +68,41 @@ fn kubectl_delete_namespace_waits_for_completion() {
     let err = k.fails(&["delete", "namespace", "default"]);
     assert!(err.contains("this namespace may not be deleted"), "{err}");
 }
+
+#[test]
+fn typed_create_commands_send_protobuf_that_is_understood() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    k.ok(&["create", "namespace", "apps"]);
+    k.ok(&[
+        "create",
+        "configmap",
+        "cfg",
+        "-n",
+        "apps",
+        "--from-literal=mode=fast",
+    ]);
+    k.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "pw",
+        "-n",
+        "apps",
+        "--from-literal=password=hunter2",
+    ]);
+    let ns = k.get_json(&["namespace", "apps"]);
+    assert_eq!(ns["status"]["phase"], "Active");
+    assert_eq!(
+        k.get_json(&["configmap", "cfg", "-n", "apps"])["data"]["mode"],
+        "fast"
+    );
+    let secret = k.get_json(&["secret", "pw", "-n", "apps"]);
+    assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+    assert_eq!(secret["type"], "Opaque");
+    let cm = k.get_json(&["configmap", "cfg", "-n", "apps", "--show-managed-fields"]);
+    assert_eq!(
+        cm["metadata"]["managedFields"][0]["manager"],
+        "kubectl-create"
+    );
+}

@@ -234,21 +234,51 @@ fn edit_uses_strategic_merge_and_records_its_manager() {
     let srv = server();
     let k = Kubectl::new(&srv);
     let file = k.write_manifest("deploy.yaml", DEPLOYMENT);
-    k.ok(&["apply", "--server-side", "--field-manager=platform", "-f", file.to_str().unwrap()]);
+    k.ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=platform",
+        "-f",
+        file.to_str().unwrap(),
+    ]);
     // The editor rewrites the env value in place; kubectl sends a strategic merge patch.
     let out = k.run_env(
         &["edit", "deployment", "web", "-n", "default"],
         &[("KUBE_EDITOR", "sed -i s/value:\\ prod/value:\\ staging/")],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let live = k.get_json(&["deployment", "web", "-n", "default", "--show-managed-fields"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let live = k.get_json(&[
+        "deployment",
+        "web",
+        "-n",
+        "default",
+        "--show-managed-fields",
+    ]);
     let container = &live["spec"]["template"]["spec"]["containers"][0];
-    assert_eq!(container["env"], serde_json::json!([{"name": "MODE", "value": "staging"}]));
+    assert_eq!(
+        container["env"],
+        serde_json::json!([{"name": "MODE", "value": "staging"}])
+    );
     assert_eq!(container["ports"][0]["containerPort"], 80);
-    assert!(managers(&live).contains(&"kubectl-edit/Update/".to_string()), "{:?}", managers(&live));
+    assert!(
+        managers(&live).contains(&"kubectl-edit/Update/".to_string()),
+        "{:?}",
+        managers(&live)
+    );
     assert_eq!(live["metadata"]["generation"], 2);
     // kubectl diff against the original manifest now shows the edit.
-    let out = k.run(&["diff", "--server-side", "--field-manager=platform", "--force-conflicts", "-f", file.to_str().unwrap()]);
+    let out = k.run(&[
+        "diff",
+        "--server-side",
+        "--field-manager=platform",
+        "--force-conflicts",
+        "-f",
+        file.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -257,35 +287,94 @@ async fn apply_status_codes_and_errors() {
     let srv = server();
     let token = Some(srv.token());
     let path = "/api/v1/namespaces/default/configmaps/raw?fieldManager=raw";
-    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"raw"},"data":{"a":"1"}}"#;
+    let body =
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"raw"},"data":{"a":"1"}}"#;
     let apply = Some(("application/apply-patch+yaml", body));
-    let created = common::raw_request_with_body(&srv, "PATCH", path, token, apply).await.unwrap();
+    let created = common::raw_request_with_body(&srv, "PATCH", path, token, apply)
+        .await
+        .unwrap();
     assert_eq!(created.status, 201, "{}", created.body);
-    let again = common::raw_request_with_body(&srv, "PATCH", path, token, apply).await.unwrap();
+    let again = common::raw_request_with_body(&srv, "PATCH", path, token, apply)
+        .await
+        .unwrap();
     assert_eq!(again.status, 200);
-    let no_manager = common::raw_request_with_body(&srv, "PATCH", "/api/v1/namespaces/default/configmaps/raw", token, apply)
-        .await
-        .unwrap();
+    let no_manager = common::raw_request_with_body(
+        &srv,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/raw",
+        token,
+        apply,
+    )
+    .await
+    .unwrap();
     assert_eq!(no_manager.status, 422);
-    assert!(no_manager.body.contains("fieldManager: Required value: is required for apply patch"), "{}", no_manager.body);
-    let missing = common::raw_request(&srv, "GET", "/api/v1/namespaces/default/configmaps/nope", token).await.unwrap();
+    assert!(
+        no_manager
+            .body
+            .contains("fieldManager: Required value: is required for apply patch"),
+        "{}",
+        no_manager.body
+    );
+    let missing = common::raw_request(
+        &srv,
+        "GET",
+        "/api/v1/namespaces/default/configmaps/nope",
+        token,
+    )
+    .await
+    .unwrap();
     assert_eq!(missing.status, 404);
-    assert!(missing.body.contains(r#""message":"configmaps \"nope\" not found""#), "{}", missing.body);
-    let bad_ns = common::raw_request_with_body(&srv, "POST", "/api/v1/namespaces/ghost/configmaps", token, Some(("application/json", body)))
-        .await
-        .unwrap();
+    assert!(
+        missing
+            .body
+            .contains(r#""message":"configmaps \"nope\" not found""#),
+        "{}",
+        missing.body
+    );
+    let bad_ns = common::raw_request_with_body(
+        &srv,
+        "POST",
+        "/api/v1/namespaces/ghost/configmaps",
+        token,
+        Some(("application/json", body)),
+    )
+    .await
+    .unwrap();
     assert_eq!(bad_ns.status, 404);
-    assert!(bad_ns.body.contains(r#"namespaces \"ghost\" not found"#), "{}", bad_ns.body);
+    assert!(
+        bad_ns.body.contains(r#"namespaces \"ghost\" not found"#),
+        "{}",
+        bad_ns.body
+    );
     let invalid = common::raw_request_with_body(
         &srv,
         "POST",
         "/api/v1/namespaces/default/configmaps",
         token,
-        Some(("application/json", r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}"#)),
+        Some((
+            "application/json",
+            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}"#,
+        )),
     )
     .await
     .unwrap();
     assert_eq!(invalid.status, 422);
-    assert!(invalid.body.contains(r#""reason":"Invalid""#), "{}", invalid.body);
+    assert!(
+        invalid.body.contains(r#""reason":"Invalid""#),
+        "{}",
+        invalid.body
+    );
 }
 
+#[test]
+fn non_string_configmap_values_are_rejected_like_the_api_server() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    // YAML 1.1 (as kubectl reads it) turns `on` into a boolean, which ConfigMap data refuses.
+    let m = k.write_manifest("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: default\ndata:\n  enabled: on\n");
+    let err = k.fails(&["apply", "--server-side", "-f", m.to_str().unwrap()]);
+    assert!(
+        err.contains("cannot unmarshal bool into Go struct field ConfigMap.data of type string"),
+        "{err}"
+    );
+}

@@ -173,12 +173,20 @@ pub struct RawResponse {
 impl RawResponse {
     /// A header value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// One HTTP/1.1 request over TLS with no client-side retries; `Err` when the connection drops.
-pub async fn raw_request(srv: &SimServer, method: &str, path: &str, token: Option<&str>) -> std::io::Result<RawResponse> {
+pub async fn raw_request(
+    srv: &SimServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+) -> std::io::Result<RawResponse> {
     raw_request_with_body(srv, method, path, token, None).await
 }
 
@@ -190,11 +198,26 @@ pub async fn raw_request_with_body(
     token: Option<&str>,
     body: Option<(&str, &str)>,
 ) -> std::io::Result<RawResponse> {
+    raw_request_accept(srv, method, path, token, body, "application/json").await
+}
+
+/// Like [`raw_request_with_body`], with an explicit `Accept` header.
+pub async fn raw_request_accept(
+    srv: &SimServer,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &str)>,
+    accept: &str,
+) -> std::io::Result<RawResponse> {
     use rustls::pki_types::pem::PemObject;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut roots = rustls::RootCertStore::empty();
-    let ca = rustls::pki_types::CertificateDer::from_pem_slice(srv.ca_pem().expect("TLS server").as_bytes()).expect("CA PEM");
+    let ca = rustls::pki_types::CertificateDer::from_pem_slice(
+        srv.ca_pem().expect("TLS server").as_bytes(),
+    )
+    .expect("CA PEM");
     roots.add(ca).expect("CA accepted");
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -206,19 +229,23 @@ pub async fn raw_request_with_body(
     let tcp = tokio::net::TcpStream::connect(srv.addr()).await?;
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("server name");
     let mut tls = connector.connect(name, tcp).await?;
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let content = body
         .map(|(ct, b)| format!("Content-Type: {ct}\r\nContent-Length: {}\r\n", b.len()))
         .unwrap_or_default();
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}{content}Accept: application/json\r\nConnection: close\r\n\r\n{}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}{content}Accept: {accept}\r\nConnection: close\r\n\r\n{}",
         body.map(|(_, b)| b).unwrap_or("")
     );
     tls.write_all(req.as_bytes()).await?;
     let mut buf = Vec::new();
     let _ = tls.read_to_end(&mut buf).await;
     let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(|| std::io::Error::other("no response"))?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no response"))?;
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -229,5 +256,9 @@ pub async fn raw_request_with_body(
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Ok(RawResponse { status, headers, body: body.to_string() })
+    Ok(RawResponse {
+        status,
+        headers,
+        body: body.to_string(),
+    })
 }

@@ -1,0 +1,191 @@
+//! Decoding the few Kubernetes protobuf bodies kubectl's typed `create` commands send
+//! (Namespace, ConfigMap, Secret). Other kinds are answered with 415 Unsupported Media Type.
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+const MAGIC: &[u8] = b"k8s\0";
+
+enum Wire<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+    Fixed,
+}
+
+fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut out = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        out |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(out);
+        }
+    }
+    None
+}
+
+fn fields(buf: &[u8]) -> Option<Vec<(u64, Wire<'_>)>> {
+    let mut pos = 0;
+    let mut out = vec![];
+    while pos < buf.len() {
+        let key = varint(buf, &mut pos)?;
+        let wire = match key & 7 {
+            0 => Wire::Varint(varint(buf, &mut pos)?),
+            1 => {
+                pos += 8;
+                Wire::Fixed
+            }
+            2 => {
+                let len = varint(buf, &mut pos)? as usize;
+                let bytes = buf.get(pos..pos.checked_add(len)?)?;
+                pos += len;
+                Wire::Bytes(bytes)
+            }
+            5 => {
+                pos += 4;
+                Wire::Fixed
+            }
+            _ => return None,
+        };
+        out.push((key >> 3, wire));
+    }
+    (pos == buf.len()).then_some(out)
+}
+
+fn text(b: &[u8]) -> Value {
+    Value::String(String::from_utf8_lossy(b).into_owned())
+}
+
+fn map_entry(b: &[u8], binary: bool) -> Option<(String, Value)> {
+    let mut key = String::new();
+    let mut value = Value::String(String::new());
+    for (n, w) in fields(b)? {
+        match (n, w) {
+            (1, Wire::Bytes(k)) => key = String::from_utf8_lossy(k).into_owned(),
+            (2, Wire::Bytes(v)) if binary => {
+                value = json!(base64::engine::general_purpose::STANDARD.encode(v))
+            }
+            (2, Wire::Bytes(v)) => value = text(v),
+            _ => {}
+        }
+    }
+    Some((key, value))
+}
+
+fn insert_entry(
+    obj: &mut Map<String, Value>,
+    field: &str,
+    entry: &[u8],
+    binary: bool,
+) -> Option<()> {
+    let (k, v) = map_entry(entry, binary)?;
+    let m = obj.entry(field).or_insert_with(|| json!({}));
+    m.as_object_mut()?.insert(k, v);
+    Some(())
+}
+
+fn object_meta(b: &[u8]) -> Option<Value> {
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        let Wire::Bytes(v) = w else { continue };
+        match n {
+            1 => drop(m.insert("name".into(), text(v))),
+            2 => drop(m.insert("generateName".into(), text(v))),
+            3 => drop(m.insert("namespace".into(), text(v))),
+            11 => insert_entry(&mut m, "labels", v, false)?,
+            12 => insert_entry(&mut m, "annotations", v, false)?,
+            14 => {
+                let list = m.entry("finalizers").or_insert_with(|| json!([]));
+                list.as_array_mut()?.push(text(v));
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(m))
+}
+
+fn message(kind: &str, b: &[u8]) -> Option<Value> {
+    let mut obj = Map::new();
+    for (n, w) in fields(b)? {
+        match (kind, n, w) {
+            (_, 1, Wire::Bytes(v)) => drop(obj.insert("metadata".into(), object_meta(v)?)),
+            ("ConfigMap", 2, Wire::Bytes(v)) => insert_entry(&mut obj, "data", v, false)?,
+            ("ConfigMap", 3, Wire::Bytes(v)) => insert_entry(&mut obj, "binaryData", v, true)?,
+            ("ConfigMap", 4, Wire::Varint(x)) | ("Secret", 5, Wire::Varint(x)) => {
+                drop(obj.insert("immutable".into(), json!(x != 0)))
+            }
+            ("Secret", 2, Wire::Bytes(v)) => insert_entry(&mut obj, "data", v, true)?,
+            ("Secret", 3, Wire::Bytes(v)) => drop(obj.insert("type".into(), text(v))),
+            ("Secret", 4, Wire::Bytes(v)) => insert_entry(&mut obj, "stringData", v, false)?,
+            ("Namespace", 2, Wire::Bytes(v)) => {
+                let finalizers: Vec<Value> = fields(v)?
+                    .into_iter()
+                    .filter_map(|(n, w)| match (n, w) {
+                        (1, Wire::Bytes(f)) => Some(text(f)),
+                        _ => None,
+                    })
+                    .collect();
+                obj.insert("spec".into(), json!({ "finalizers": finalizers }));
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(obj))
+}
+
+/// Decodes a `application/vnd.kubernetes.protobuf` body into JSON, or `None` when it is not
+/// one of the supported kinds.
+pub fn decode(body: &[u8]) -> Option<Value> {
+    let envelope = body.strip_prefix(MAGIC)?;
+    let (mut api_version, mut kind, mut raw) = (String::new(), String::new(), &[][..]);
+    for (n, w) in fields(envelope)? {
+        match (n, w) {
+            (1, Wire::Bytes(tm)) => {
+                for (tn, tw) in fields(tm)? {
+                    if let Wire::Bytes(v) = tw {
+                        match tn {
+                            1 => api_version = String::from_utf8_lossy(v).into_owned(),
+                            2 => kind = String::from_utf8_lossy(v).into_owned(),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            (2, Wire::Bytes(r)) => raw = r,
+            _ => {}
+        }
+    }
+    if api_version != "v1" || !matches!(kind.as_str(), "ConfigMap" | "Secret" | "Namespace") {
+        return None;
+    }
+    let mut obj = message(&kind, raw)?;
+    obj["apiVersion"] = json!(api_version);
+    obj["kind"] = json!(kind);
+    Some(obj)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(n: u64, bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![(n << 3 | 2) as u8, bytes.len() as u8];
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    #[test]
+    fn decodes_a_configmap() {
+        let entry = [field(1, b"k"), field(2, b"v")].concat();
+        let meta = field(1, b"cfg");
+        let cm = [field(1, &meta), field(2, &entry)].concat();
+        let type_meta = [field(1, b"v1"), field(2, b"ConfigMap")].concat();
+        let body = [MAGIC.to_vec(), field(1, &type_meta), field(2, &cm)].concat();
+        let v = decode(&body).unwrap();
+        assert_eq!(
+            v,
+            json!({"metadata": {"name": "cfg"}, "data": {"k": "v"}, "apiVersion": "v1", "kind": "ConfigMap"})
+        );
+    }
+}
