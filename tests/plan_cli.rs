@@ -5,7 +5,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use strata_engine::state::{fingerprint, ResourceState, ResourceStatus, State};
-use strata_engine::{LocalBackend, SecretValues};
+use strata_engine::LocalBackend;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -261,13 +261,6 @@ fn staging_is_smaller_and_shares_common_definitions() {
         .any(|c| c["address"] == "app.my-microservice/Deployment"));
 }
 
-struct NoSecrets;
-impl SecretValues for NoSecrets {
-    fn get(&self, _: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
-
 /// A state that records exactly what the production stack wants, as if applied.
 fn applied_state(dir: &Path, secrets: &[(&str, &str)]) -> PathBuf {
     let stack = strata_stack::load(&root().join("stacks/production"), &Default::default()).unwrap();
@@ -318,10 +311,16 @@ fn applied_state(dir: &Path, secrets: &[(&str, &str)]) -> PathBuf {
             },
         );
     }
-    let _ = NoSecrets;
     let path = dir.join("production.json");
     LocalBackend::new(&path).save(&state).unwrap();
     path
+}
+
+/// Edits a state file as JSON, to stage drift between stack and state.
+fn edit_state(path: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut state: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    edit(&mut state);
+    std::fs::write(path, serde_json::to_vec(&state).unwrap()).unwrap();
 }
 
 #[test]
@@ -426,10 +425,10 @@ fn changed_secret_shows_as_sensitive_and_never_leaks() {
 fn removed_protected_resource_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = applied_state(dir.path(), &[]);
-    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    state["resources"]["service.postgresql/Old"] =
-        state["resources"]["service.postgresql/HelmChart"].clone();
-    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    edit_state(&path, |state| {
+        state["resources"]["service.postgresql/Old"] =
+            state["resources"]["service.postgresql/HelmChart"].clone();
+    });
     let out = strata()
         .args(["plan", "stacks/production", "--state"])
         .arg(&path)
@@ -648,12 +647,12 @@ fn variables_come_from_flags_and_environment() {
 fn replacements_carry_their_reason_and_deletes_run_last() {
     let dir = tempfile::tempdir().unwrap();
     let path = applied_state(dir.path(), &[]);
-    let mut state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    state["resources"]["node.worker-5"]["attributes"]["address"] = "10.0.9.99".into();
-    let mut gone = state["resources"]["app.my-microservice/Service"].clone();
-    gone["attributes"]["metadata"]["name"] = "old-service".into();
-    state["resources"]["app.my-microservice/OldService"] = gone;
-    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    edit_state(&path, |state| {
+        state["resources"]["node.worker-5"]["attributes"]["address"] = "10.0.9.99".into();
+        let mut gone = state["resources"]["app.my-microservice/Service"].clone();
+        gone["attributes"]["metadata"]["name"] = "old-service".into();
+        state["resources"]["app.my-microservice/OldService"] = gone;
+    });
     let out = strata()
         .args(["plan", "stacks/production", "--state"])
         .arg(&path)

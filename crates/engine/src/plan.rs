@@ -316,7 +316,7 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
             }
         }
         let change = match st.resources.get(&d.address) {
-            None => new_change(Action::Create, None, d, fps),
+            None => new_change(Action::Create, d, fps),
             Some(prior) => plan_existing(prior, d, fps, &mut errors),
         };
         changes.push(change);
@@ -345,19 +345,14 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
     })
 }
 
-fn new_change(
-    action: Action,
-    prior: Option<&crate::state::ResourceState>,
-    d: DesiredResource,
-    fps: BTreeMap<String, String>,
-) -> ResourceChange {
+fn new_change(action: Action, d: DesiredResource, fps: BTreeMap<String, String>) -> ResourceChange {
     ResourceChange {
         address: d.address.clone(),
         rtype: d.rtype,
         action,
         reason: None,
-        before: prior.map(|p| p.attributes.clone()),
-        before_sensitive: prior.map(sensitive_paths).unwrap_or_default(),
+        before: None,
+        before_sensitive: Vec::new(),
         desired: Some(d),
         after_fingerprints: fps,
         replace_paths: Vec::new(),
@@ -382,7 +377,7 @@ fn plan_existing(
     let addr = d.address.clone();
     // `before` is filled in only when something changes: cloning every
     // recorded manifest for no-ops dominated plans of large, unchanged stacks.
-    let mut c = new_change(Action::NoOp, None, d, fps);
+    let mut c = new_change(Action::NoOp, d, fps);
     let d = c.desired.as_ref().expect("desired set");
     match &prior.status {
         ResourceStatus::Pending { action } if action == "create" || action == "replace" => {

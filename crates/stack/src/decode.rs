@@ -115,21 +115,19 @@ pub struct Decoder<'a> {
 impl Decoder<'_> {
     fn vars(&mut self, overrides: &VarOverrides) {
         for e in &self.raw.vars {
-            if let Val::Table(_) | Val::Array(_) = e.value.val {
-                if !matches!(e.value.val, Val::Array(_)) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "strata::wrong-type",
-                            e.value.span,
-                            format!(
-                                "variable `{}` must be a string, number, boolean or array",
-                                e.key
-                            ),
-                        )
-                        .label("a table is not a variable value"),
-                    );
-                    continue;
-                }
+            if let Val::Table(_) = e.value.val {
+                self.diags.push(
+                    Diagnostic::error(
+                        "strata::wrong-type",
+                        e.value.span,
+                        format!(
+                            "variable `{}` must be a string, number, boolean or array",
+                            e.key
+                        ),
+                    )
+                    .label("a table is not a variable value"),
+                );
+                continue;
             }
             self.vars
                 .insert(e.key.clone(), (e.value.to_json(), e.key_span));

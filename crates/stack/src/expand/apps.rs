@@ -40,11 +40,12 @@ pub(super) fn expand_apps(b: &mut Builder) {
             let ev = b.scope.eval(t);
             if ev.sensitive.is_none() {
                 b.diags.push(
-                    Diagnostic::warning(Diagnostic::error(
+                    Diagnostic::error(
                         "strata::plain-secret-env",
                         t.span,
                         format!("secret_env `{k}` of [{}] uses no secret", a.common.address),
-                    ))
+                    )
+                    .warning()
                     .label("stored in a Secret, but written in the stack in plain text")
                     .help("move it to env, or reference a secret with ${secret.NAME}"),
                 );
