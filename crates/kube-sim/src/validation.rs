@@ -109,13 +109,18 @@ pub fn check_string_maps(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
 }
 
 /// Removes fields the structural `schema` does not declare, as the API server prunes them.
+/// `apiVersion`, `kind` and `metadata` of the object itself are never pruned.
 pub fn prune(obj: &mut Value, schema: &Value) {
-    let Some(map) = obj.as_object_mut() else {
-        return;
-    };
+    if let Some(map) = obj.as_object_mut() {
+        prune_object(map, schema, true);
+    }
+}
+
+/// Prunes one object's undeclared keys and descends into the declared ones.
+fn prune_object(map: &mut serde_json::Map<String, Value>, schema: &Value, top_level: bool) {
     let keys: Vec<String> = map.keys().cloned().collect();
     for k in keys {
-        if matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+        if top_level && matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
             continue;
         }
         match child_schema(schema, &k) {
@@ -139,22 +144,7 @@ fn prune_walk(v: &mut Value, schema: &Value) {
         return;
     }
     match v {
-        Value::Object(map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for k in keys {
-                match child_schema(schema, &k) {
-                    Some(s) => {
-                        if let Some(child) = map.get_mut(&k) {
-                            prune_walk(child, s);
-                        }
-                    }
-                    None if allows_unknown(schema) => {}
-                    None => {
-                        map.shift_remove(&k);
-                    }
-                }
-            }
-        }
+        Value::Object(map) => prune_object(map, schema, false),
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for item in items.iter_mut() {

@@ -23,6 +23,22 @@ pub struct Ctx<'a> {
     pub track: bool,
 }
 
+impl Ctx<'_> {
+    /// Records this (non-apply) write in `managedFields` when the context asks for it.
+    fn track(&self, rt: &ResourceType, old: Option<&Value>, new: &mut Value, now: &str) {
+        if !self.track {
+            return;
+        }
+        let w = Writer {
+            manager: self.manager,
+            api_version: &rt.api_version(),
+            subresource: self.subresource,
+            now,
+        };
+        managed::track_update(old, new, Cursor::root(&rt.schema), &w);
+    }
+}
+
 fn is_crd(rt: &ResourceType) -> bool {
     rt.group == "apiextensions.k8s.io" && rt.plural == "customresourcedefinitions"
 }
@@ -197,15 +213,7 @@ pub fn create(
     if st.get(&key, ns, &name).is_some() {
         return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
     }
-    if ctx.track {
-        let w = Writer {
-            manager: ctx.manager,
-            api_version: &rt.api_version(),
-            subresource: ctx.subresource,
-            now: &now,
-        };
-        managed::track_update(None, &mut obj, Cursor::root(&rt.schema), &w);
-    }
+    ctx.track(rt, None, &mut obj, &now);
     if ctx.dry_run {
         return Ok(obj);
     }
@@ -329,15 +337,7 @@ pub fn update(
         }
         crate::crd::establish(&mut next, &now);
     }
-    if ctx.track {
-        let w = Writer {
-            manager: ctx.manager,
-            api_version: &rt.api_version(),
-            subresource: ctx.subresource,
-            now: &now,
-        };
-        managed::track_update(Some(old), &mut next, Cursor::root(&rt.schema), &w);
-    }
+    ctx.track(rt, Some(old), &mut next, &now);
     meta::meta_mut(&mut next).insert("resourceVersion".into(), json!(meta::resource_version(old)));
     let mut old_cmp = old.clone();
     old_cmp["apiVersion"] = json!(rt.api_version());

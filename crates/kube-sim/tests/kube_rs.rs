@@ -144,18 +144,7 @@ async fn typed_dynamic_and_dry_run_apply() {
     assert!(matches!(err, kube::Error::Api(ref s) if s.code == 404 && s.reason == "NotFound"));
 
     // Dynamic API over a CRD kind discovered at runtime.
-    let disc = Discovery::new(client.clone())
-        .run_aggregated()
-        .await
-        .unwrap();
-    let (ar, _) = disc
-        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
-            "helm.cattle.io",
-            "v1",
-            "HelmChart",
-        ))
-        .unwrap();
-    let charts: Api<DynamicObject> = Api::namespaced_with(client.clone(), "kube-system", &ar);
+    let charts = helm_charts(&client).await;
     let chart = json!({"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "argo-cd"}, "spec": {"chart": "argo-cd", "repo": "https://argoproj.github.io/argo-helm"}});
     let created = charts
         .patch(
@@ -290,18 +279,7 @@ async fn statefulsets_daemonsets_and_chart_payloads() {
     .expect("daemonset available")
     .unwrap();
 
-    let disc = Discovery::new(client.clone())
-        .run_aggregated()
-        .await
-        .unwrap();
-    let (ar, _) = disc
-        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
-            "helm.cattle.io",
-            "v1",
-            "HelmChart",
-        ))
-        .unwrap();
-    let charts: Api<DynamicObject> = Api::namespaced_with(client.clone(), "kube-system", &ar);
+    let charts = helm_charts(&client).await;
     for (name, chart) in [
         ("longhorn", "longhorn/longhorn"),
         ("monitoring", "prometheus-community/kube-prometheus-stack"),
@@ -417,4 +395,21 @@ async fn status_subresource_is_separate_from_the_main_resource() {
         "spec is ignored on /status"
     );
     assert_eq!(patched.metadata.generation, Some(1));
+}
+
+/// The HelmChart API in kube-system, found through aggregated discovery as
+/// a client that knows nothing of the kind would find it.
+async fn helm_charts(client: &kube::Client) -> Api<DynamicObject> {
+    let disc = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
+    let (ar, _) = disc
+        .resolve_gvk(&kube::api::GroupVersionKind::gvk(
+            "helm.cattle.io",
+            "v1",
+            "HelmChart",
+        ))
+        .unwrap();
+    Api::namespaced_with(client.clone(), "kube-system", &ar)
 }
