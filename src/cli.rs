@@ -32,6 +32,21 @@ pub enum Command {
         after_help = "Examples:\n  strata plan stacks/production\n  strata plan stacks/production --format markdown --gitlab-report report.json\n  strata plan stacks/production -o prod.plan --detailed-exitcode\n\nExit codes: 0 success, 1 error; with --detailed-exitcode 2 means changes are present.\nPlan never writes state."
     )]
     Plan(PlanArgs),
+    /// Apply a stack (or a plan saved with `strata plan -o`): make the real world match it.
+    #[command(
+        after_help = "Examples:\n  strata apply stacks/production\n  strata apply stacks/production --target app.my-microservice\n  strata apply prod.plan\n  strata apply examples/existing-cluster --var kubeconfig=$HOME/.kube/config --auto-approve\n\nThe plan is shown first. On a terminal Strata asks for confirmation; elsewhere it refuses\nunless --auto-approve is given. A saved plan is applied as reviewed, without asking, and\nrefused if the state or the stack's files changed since it was made.\nEach change's intent is saved in state before it runs and its result right after.\nCtrl-C stops starting new changes and saves; a second Ctrl-C aborts at once.\nExit codes: 0 success, 1 error or a failed change."
+    )]
+    Apply(ApplyArgs),
+    /// Compare what Strata last applied with the real world and report drift.
+    #[command(
+        after_help = "Examples:\n  strata refresh stacks/production\n  strata refresh stacks/production --exit-code --format markdown > drift.md\n  strata refresh stacks/production --write\n\nRead-only unless --write is given. Every drifted attribute names the field manager that\nchanged it and when, e.g. `spec.replicas: 3 → 5 (kubectl, 10:42)`; objects deleted out of\nband are reported as missing. Kubernetes objects are read with one LIST per kind and\nnamespace.\nExit codes: 0 no drift, 1 error, 2 drift (with --exit-code)."
+    )]
+    Refresh(RefreshArgs),
+    /// Delete everything the stack's state records, in reverse dependency order.
+    #[command(
+        after_help = "Examples:\n  strata destroy stacks/staging\n  strata destroy stacks/staging --target app.my-microservice --auto-approve\n\nResources with protect = true (in the stack or remembered in state) are refused.\nExit codes: 0 success, 1 error or a failed delete."
+    )]
+    Destroy(DestroyArgs),
     /// Print the resource dependency graph in Graphviz DOT.
     #[command(after_help = "Example:\n  strata graph stacks/production | dot -Tsvg > graph.svg")]
     Graph(StackArgs),
@@ -90,6 +105,84 @@ pub struct PlanArgs {
     /// Save the plan (with the state's lineage and serial and the stack's SHA-256).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Plan only the resources at these addresses (and what they need); repeatable.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+    /// Plan these resources as replacements (delete, then create); repeatable.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// Plan from the stack and state alone, without asking the cluster (no dry-run diffs).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `strata apply`.
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// A stack directory, or a plan file saved with `strata plan -o`.
+    #[arg(value_name = "DIR|PLANFILE")]
+    pub source: PathBuf,
+    /// Override a variable of [vars] (only with a stack directory; repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// State file (default: the stack's, usually state/<stack name>.json).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// The stack a plan file was made from, when it moved since `strata plan`.
+    #[arg(long, value_name = "DIR")]
+    pub stack: Option<PathBuf>,
+    /// Apply without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Apply only the resources at these addresses (and what they need); repeatable.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+    /// Replace these resources (delete, then create) even if unchanged; repeatable.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
+    /// How many changes may run at once.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+}
+
+/// `strata refresh`.
+#[derive(Args, Debug)]
+pub struct RefreshArgs {
+    /// The stack.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// State file (default: the stack's, usually state/<stack name>.json).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Record what was observed in state (drifted values, missing objects forgotten).
+    #[arg(long)]
+    pub write: bool,
+    /// Exit 2 when anything drifted, 0 when nothing did, 1 on error.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// `strata destroy`.
+#[derive(Args, Debug)]
+pub struct DestroyArgs {
+    /// The stack.
+    #[command(flatten)]
+    pub stack: StackArgs,
+    /// State file (default: the stack's, usually state/<stack name>.json).
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+    /// Destroy without asking for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Destroy only these resources (and what depends on them); repeatable.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+    /// How many deletes may run at once.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
 }
 
 /// `strata show`.

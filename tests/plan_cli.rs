@@ -167,7 +167,8 @@ fn production_matches_the_reference_architecture() {
     let d = after("app.my-microservice/Deployment");
     assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], 1);
     assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
-    assert!(d["spec"].get("replicas").is_none(), "the HPA owns replicas");
+    // Created at the autoscaler's minimum; the HPA owns the count afterwards.
+    assert_eq!(d["spec"]["replicas"], 3);
     let pod = &d["spec"]["template"]["spec"];
     assert_eq!(
         pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]

@@ -1,11 +1,17 @@
 //! What each command does. The CLI talks only to the stack and engine crates;
 //! it never reaches hosts or clusters itself.
 
+mod apply;
+mod destroy;
 mod graph;
 mod plan;
+mod planning;
+mod progress;
+mod refresh;
 mod show;
 mod state;
 mod validate;
+mod wiring;
 
 use crate::cli::{Cli, Command, Format, StackArgs, StateCommand};
 use std::io::{IsTerminal, Write};
@@ -19,6 +25,9 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Refresh(args) => refresh::run(&args),
+        Command::Destroy(args) => destroy::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Show(args) => show::run(&args),
         Command::State(StateCommand::List(loc)) => state::list(&loc),
@@ -110,5 +119,50 @@ fn write_plan(plan: &Plan, format: Format) -> Result<(), String> {
             Err(format!("error: writing the plan: {e}"))
         }
         _ => Ok(()),
+    }
+}
+
+/// The async runtime of commands that reach the real world.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+}
+
+/// Ctrl-C handling for apply and destroy: the first press stops scheduling
+/// new changes (running ones finish and are saved), the second aborts at once.
+struct Interrupt {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Interrupt {
+    /// Starts listening for Ctrl-C.
+    fn install() -> Self {
+        use std::sync::atomic::Ordering;
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let f = flag.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            f.store(true, Ordering::SeqCst);
+            eprintln!("\nInterrupted: no new changes start; waiting for the running ones to finish and be saved. Press Ctrl-C again to abort at once.");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Aborted. State records the intent of every change that started; the next run reconciles them.");
+                std::process::exit(130);
+            }
+        });
+        Interrupt { flag }
+    }
+
+    /// The flag the walker watches.
+    fn flag(&self) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+        self.flag.clone()
+    }
+
+    /// True once Ctrl-C was pressed.
+    fn stopped(&self) -> bool {
+        self.flag.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -1,8 +1,10 @@
 //! `strata plan`: what applying the stack would change.
 
-use super::{load, read_state, write_plan};
+use super::planning::{make_plan, PlanOptions};
+use super::wiring::wire;
+use super::{load, read_state, runtime, write_plan};
 use crate::cli::PlanArgs;
-use strata_engine::{planfile, render, PlanInput};
+use strata_engine::{planfile, render};
 
 /// Runs `strata plan`.
 pub fn run(args: &PlanArgs) -> Result<i32, String> {
@@ -12,20 +14,23 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
         .clone()
         .unwrap_or_else(|| stack.default_state_path());
     let state = read_state(&state_path)?;
-    let secrets = stack.secret_store();
-    let input = PlanInput {
-        stack: &stack.model.name,
-        stack_sha256: &stack.sha256,
-        desired: stack.expanded.resources,
-        outputs: stack.expanded.outputs,
-        secrets: &secrets,
+    let wired = wire(&stack);
+    let opts = PlanOptions {
+        targets: &args.targets,
+        replace: &args.replace,
+        online: !args.offline,
+        parallelism: 10,
+        destroy: false,
     };
-    let plan = strata_engine::plan(input, state.as_ref()).map_err(|errs| {
-        errs.iter()
-            .map(|e| format!("error: {e}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let rt = if wired.kube.is_some() && !args.offline {
+        runtime()
+    } else {
+        // Nothing to ask of the real world: no worker threads needed.
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("the tokio runtime starts")
+    };
+    let plan = rt.block_on(make_plan(&stack, state.as_ref(), &wired, &opts))?;
     write_plan(&plan, args.format)?;
     if let Some(path) = &args.gitlab_report {
         let report =

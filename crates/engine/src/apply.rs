@@ -65,6 +65,39 @@ impl Providers {
     }
 }
 
+/// What the walker reports as it goes, for progress displays.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApplyEvent {
+    /// A change started.
+    Started {
+        /// The resource.
+        address: Address,
+        /// What is being done.
+        action: Action,
+    },
+    /// A change finished.
+    Finished {
+        /// The resource.
+        address: Address,
+        /// What was done.
+        action: Action,
+        /// How long it took.
+        elapsed: std::time::Duration,
+        /// Why it failed, if it did.
+        error: Option<String>,
+    },
+}
+
+/// A receiver of [`ApplyEvent`]s.
+#[derive(Clone)]
+pub struct EventSink(pub Arc<dyn Fn(&ApplyEvent) + Send + Sync>);
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventSink")
+    }
+}
+
 /// Options of an apply run.
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
@@ -72,6 +105,8 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// Set to stop scheduling new changes (Ctrl-C); running ones finish.
     pub stop: Arc<AtomicBool>,
+    /// Where progress goes, if anywhere.
+    pub events: Option<EventSink>,
 }
 
 impl Default for ApplyOptions {
@@ -79,6 +114,15 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 10,
             stop: Arc::new(AtomicBool::new(false)),
+            events: None,
+        }
+    }
+}
+
+impl ApplyOptions {
+    fn emit(&self, e: ApplyEvent) {
+        if let Some(sink) = &self.events {
+            (sink.0)(&e);
         }
     }
 }
@@ -97,6 +141,7 @@ pub struct ApplyOutcome {
 struct Done {
     index: usize,
     result: Result<Option<Value>, ProviderError>,
+    elapsed: std::time::Duration,
 }
 
 /// Applies `plan` to `state`, persisting through `store` before and after
@@ -192,7 +237,12 @@ pub async fn apply(
             let desired = c.desired.clone();
             let action = c.action;
             let address = c.address.clone();
+            opts.emit(ApplyEvent::Started {
+                address: address.clone(),
+                action,
+            });
             running.spawn(async move {
+                let started = std::time::Instant::now();
                 let result = run_one(
                     &*provider,
                     &address,
@@ -202,7 +252,11 @@ pub async fn apply(
                     &resolved,
                 )
                 .await;
-                Done { index: i, result }
+                Done {
+                    index: i,
+                    result,
+                    elapsed: started.elapsed(),
+                }
             });
         }
         let Some(joined) = running.join_next().await else {
@@ -216,6 +270,12 @@ pub async fn apply(
         if c.action != Action::Delete {
             non_deletes_left -= 1;
         }
+        opts.emit(ApplyEvent::Finished {
+            address: c.address.clone(),
+            action: c.action,
+            elapsed: done.elapsed,
+            error: done.result.as_ref().err().map(|e| e.message.clone()),
+        });
         match done.result {
             Ok(applied) => {
                 record_success(state, c, applied, secrets);

@@ -6,13 +6,16 @@ pub mod address;
 pub mod apply;
 pub mod diff;
 pub mod graph;
+pub mod online;
 pub mod path;
 pub mod plan;
 pub mod planfile;
 pub mod provider;
+pub mod refresh;
 pub mod render;
 pub mod resource;
 pub mod state;
+pub mod target;
 
 pub use address::Address;
 pub use graph::{GraphError, ResourceGraph};

@@ -106,6 +106,10 @@ pub struct ResourceChange {
     /// Sensitive paths whose value changes (by fingerprint).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive_changes: Vec<AttrPath>,
+    /// The real object now and as applying would leave it, when the plan
+    /// could look (sensitive values already replaced by placeholders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<crate::provider::LiveView>,
 }
 
 impl ResourceChange {
@@ -127,9 +131,19 @@ impl ResourceChange {
         self.desired.as_ref().map_or(&[], |d| &d.computed)
     }
 
-    /// The attribute-level differences, skipping computed and ignored paths.
+    /// The attribute-level differences, skipping computed and ignored paths:
+    /// between the real object and what applying makes of it when the plan
+    /// looked at the real world, otherwise between state and the stack.
     /// (No-ops carry no `before`: they have no differences.)
     pub fn attribute_changes(&self) -> Vec<AttrChange> {
+        if let Some(live) = &self.live {
+            let empty = Value::Object(Default::default());
+            return diff(
+                live.before.as_ref().unwrap_or(&empty),
+                &live.after,
+                &self.skipped_paths(),
+            );
+        }
         match (&self.before, self.action) {
             (None, Action::NoOp) => Vec::new(),
             (Some(b), _) => self.changes_from(b),
@@ -141,12 +155,23 @@ impl ResourceChange {
     fn changes_from(&self, before: &Value) -> Vec<AttrChange> {
         let empty = Value::Object(Default::default());
         let after = self.after().unwrap_or(&empty);
-        let skip: Vec<&AttrPath> = self
-            .desired
+        diff(before, after, &self.skipped_paths())
+    }
+
+    /// Paths a diff leaves out: computed and ignored attributes.
+    fn skipped_paths(&self) -> Vec<&AttrPath> {
+        self.desired
             .iter()
             .flat_map(|d| d.computed.iter().chain(&d.lifecycle.ignore_changes))
-            .collect();
-        diff(before, after, &skip)
+            .collect()
+    }
+
+    /// True when the plan found the object already in the real world while
+    /// state does not record it: applying adopts it.
+    pub fn adopts(&self) -> bool {
+        self.action == Action::Create
+            && self.before.is_none()
+            && self.live.as_ref().is_some_and(|l| l.before.is_some())
     }
 }
 
@@ -189,6 +214,10 @@ pub struct Plan {
     pub serial: u64,
     /// SHA-256 over the stack's files.
     pub stack_sha256: String,
+    /// The stack directory as given to `strata plan`, so `strata apply
+    /// PLANFILE` finds the stack again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_dir: Option<String>,
     /// Changes in apply order: creates and updates in dependency order, then
     /// deletes in reverse dependency order. No-ops are included.
     pub changes: Vec<ResourceChange>,
@@ -278,6 +307,8 @@ pub struct PlanInput<'a> {
     pub outputs: BTreeMap<String, DesiredOutput>,
     /// Secret values, resolved on demand.
     pub secrets: &'a dyn SecretValues,
+    /// A plan to destroy everything (`desired` is then empty).
+    pub destroy: bool,
 }
 
 /// Makes a plan. Never writes state.
@@ -321,7 +352,7 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
         };
         changes.push(change);
     }
-    changes.extend(plan_deletes(st, &desired_addrs, &mut errors));
+    changes.extend(plan_deletes(st, &desired_addrs, input.destroy, &mut errors));
     if !unresolved.is_empty() {
         warnings.push(format!(
             "secrets not available to this plan: {}; their values are treated as unchanged and are resolved at apply time",
@@ -339,6 +370,7 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
         lineage: state.map(|s| s.lineage),
         serial: state.map_or(0, |s| s.serial),
         stack_sha256: input.stack_sha256.to_string(),
+        stack_dir: None,
         changes,
         output_changes,
         warnings,
@@ -357,6 +389,7 @@ fn new_change(action: Action, d: DesiredResource, fps: BTreeMap<String, String>)
         after_fingerprints: fps,
         replace_paths: Vec::new(),
         sensitive_changes: Vec::new(),
+        live: None,
     }
 }
 
@@ -435,6 +468,12 @@ fn plan_existing(
         } else if matches!(prior.status, ResourceStatus::Pending { .. }) {
             c.reason = Some("an earlier update was interrupted; it is applied again".into());
             Action::Update
+        } else if prior.protect != d.lifecycle.protect {
+            c.reason = Some(format!(
+                "protect changes to {}; state remembers it",
+                d.lifecycle.protect
+            ));
+            Action::Update
         } else {
             Action::NoOp
         };
@@ -459,6 +498,7 @@ fn plan_existing(
 fn plan_deletes(
     st: &State,
     desired: &HashSet<Address>,
+    destroy: bool,
     errors: &mut Vec<PlanError>,
 ) -> Vec<ResourceChange> {
     let gone_set: HashSet<&Address> = st
@@ -493,23 +533,29 @@ fn plan_deletes(
             let addr = &reversed[i].address;
             let prior = &st.resources[addr];
             if prior.protect {
+                let hint = if destroy {
+                    "set protect = false on it in the stack and apply that first, or run `strata state rm` to forget it without deleting it"
+                } else {
+                    "it is no longer in the stack, but state records protect = true; put it back, or run `strata state rm` to forget it without deleting it"
+                };
                 errors.push(PlanError::Protected {
                     address: addr.clone(),
                     verb: "deleted",
-                    hint: "it is no longer in the stack, but state records protect = true; put it back, or run `strata state rm` to forget it without deleting it".into(),
+                    hint: hint.into(),
                 });
             }
             ResourceChange {
                 address: addr.clone(),
                 rtype: prior.rtype,
                 action: Action::Delete,
-                reason: Some("it is no longer in the stack".into()),
+                reason: Some(if destroy { "destroy" } else { "it is no longer in the stack" }.into()),
                 before: Some(prior.attributes.clone()),
                 before_sensitive: sensitive_paths(prior),
                 desired: None,
                 after_fingerprints: BTreeMap::new(),
                 replace_paths: Vec::new(),
                 sensitive_changes: Vec::new(),
+                live: None,
             }
         })
         .collect()

@@ -131,6 +131,7 @@ fn run_plan(
             desired,
             outputs: BTreeMap::new(),
             secrets,
+            destroy: false,
         },
         Some(state),
     )

@@ -41,12 +41,14 @@ pub fn decode(
     let _ = r.str_list("include", d.diags);
     let _ = r.str("description", d.diags);
     let state = d.state_config(&mut r);
+    let cluster = d.cluster_target(&mut r);
     r.finish(d.diags);
     let ssh = d.ssh();
     let secrets = d.secrets();
     let mut m = StackModel {
         name: name.unwrap_or_default(),
         state,
+        cluster,
         ssh,
         secrets,
         nodes: Vec::new(),
@@ -98,6 +100,18 @@ pub fn decode(
             _ => {}
         }
         r.finish(d.diags);
+    }
+    if let (Some(target), Some(k3s)) = (&m.cluster, m.clusters.first()) {
+        d.diags.push(
+            Diagnostic::error(
+                "strata::cluster",
+                target.span,
+                "the stack both targets an existing cluster and installs k3s",
+            )
+            .label("an existing cluster, from a kubeconfig")
+            .also(k3s.common.span, "and a k3s cluster the stack installs")
+            .help("keep one: drop `cluster` from [stack] to install k3s, or drop the [k3s] table to use the existing cluster"),
+        );
     }
     Some(m)
 }
@@ -199,6 +213,42 @@ impl Decoder<'_> {
         cfg.path = sr.str("path", self.diags).map(|p| p.0);
         sr.finish(self.diags);
         cfg
+    }
+
+    /// `cluster = { kubeconfig = "...", context = "..." }` in `[stack]`.
+    fn cluster_target(&mut self, r: &mut TableReader) -> Option<ClusterTarget> {
+        let (t, span) = r.table("cluster", self.diags)?;
+        let mut cr = TableReader::new(t, "[stack] cluster", span);
+        let kubeconfig = self.literal(&mut cr, "kubeconfig");
+        let context = self.literal(&mut cr, "context").map(|c| c.0);
+        let provides = self.provides(&mut cr);
+        cr.finish(self.diags);
+        let Some((kubeconfig, kspan)) = kubeconfig else {
+            self.diags.push(
+                Diagnostic::error(
+                    "strata::cluster",
+                    span,
+                    "`cluster` needs the kubeconfig of the cluster to target",
+                )
+                .label("kubeconfig is missing")
+                .help("e.g. cluster = { kubeconfig = \"${vars.kubeconfig}\" } and pass --var kubeconfig=PATH"),
+            );
+            return None;
+        };
+        if kubeconfig.trim().is_empty() {
+            self.diags.push(
+                Diagnostic::error("strata::cluster", kspan, "the kubeconfig path is empty")
+                    .label("empty path")
+                    .help("pass the file, e.g. --var kubeconfig=$HOME/.kube/config"),
+            );
+            return None;
+        }
+        Some(ClusterTarget {
+            kubeconfig,
+            context,
+            provides,
+            span,
+        })
     }
 
     fn ssh(&mut self) -> SshDefaults {

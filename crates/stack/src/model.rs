@@ -367,6 +367,21 @@ pub struct StateConfig {
     pub path: Option<String>,
 }
 
+/// An existing cluster the stack's in-cluster resources go to, instead of
+/// one the stack installs: `[stack] cluster = { kubeconfig = "...", context = "..." }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterTarget {
+    /// The kubeconfig file (`~` expanded; relative paths are relative to the
+    /// working directory, as for kubectl's `--kubeconfig`).
+    pub kubeconfig: String,
+    /// The context to use; the file's current context when absent.
+    pub context: Option<String>,
+    /// Kinds the cluster already serves (`group/Kind` or `group/*`).
+    pub provides: Vec<(String, Span)>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
 /// A decoded stack.
 #[derive(Debug, Clone)]
 pub struct StackModel {
@@ -374,6 +389,8 @@ pub struct StackModel {
     pub name: String,
     /// State settings.
     pub state: StateConfig,
+    /// The existing cluster it targets, if it does not install one.
+    pub cluster: Option<ClusterTarget>,
     /// SSH defaults.
     pub ssh: SshDefaults,
     /// Secrets by declaration order.

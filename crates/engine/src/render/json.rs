@@ -71,6 +71,10 @@ fn resource_change(c: &ResourceChange) -> Value {
     if let Some(d) = &c.desired {
         obj["depends_on"] = json!(d.depends_on);
     }
+    if let Some(live) = &c.live {
+        obj["live"] =
+            json!({"before": live.before, "after": live.after, "managers": live.managers});
+    }
     obj
 }
 

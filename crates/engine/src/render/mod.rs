@@ -1,10 +1,12 @@
 //! Plan renderers: text for terminals, Markdown for merge-request comments,
 //! JSON modelled on `terraform show -json`, and the GitLab report.
 
+mod drift;
 mod json;
 mod markdown;
 mod text;
 
+pub use drift::{drift_summary, drift_to_json, drift_to_markdown, drift_to_text, owner_note};
 pub use json::{gitlab_report, to_json};
 pub use markdown::to_markdown;
 pub use text::to_text;
@@ -49,8 +51,9 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
         }
     };
     let mut lines = Vec::new();
+    let adopts = c.live.as_ref().is_some_and(|l| l.before.is_some());
     match c.action {
-        Action::Create => {
+        Action::Create if !adopts => {
             if let Some(after) = c.after() {
                 for (p, v) in leaves(after) {
                     lines.push(added(&p, v, show_after(&p, v)));
@@ -71,7 +74,7 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
                 }
             }
         }
-        Action::Update | Action::Replace | Action::NoOp => {
+        Action::Create | Action::Update | Action::Replace | Action::NoOp => {
             for a in c.attribute_changes() {
                 let p = &a.path;
                 match (&a.before, &a.after) {

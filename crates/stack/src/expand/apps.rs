@@ -210,9 +210,12 @@ fn deployment(a: &AppDecl, labels: &Value, image: Value, tag: Option<String>) ->
             "spec": pod_spec,
         },
     });
-    if a.autoscaling.is_none() {
-        spec["replicas"] = json!(a.replicas);
-    }
+    // With an autoscaler the Deployment starts at its minimum; afterwards the
+    // HPA owns the count (the resource ignores changes to spec.replicas).
+    spec["replicas"] = match a.autoscaling {
+        Some((min, _, _)) => json!(min),
+        None => json!(a.replicas),
+    };
     json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",

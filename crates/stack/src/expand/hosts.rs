@@ -91,6 +91,16 @@ pub(super) fn expand_k3s(b: &mut Builder) {
         && b.model.applications.is_empty()
         && b.model.application_sets.is_empty());
     let Some(k) = clusters.first() else {
+        if let Some(target) = &b.model.cluster {
+            // An existing cluster: its objects wait for nothing but each
+            // other, and the kinds it already serves need no installer.
+            b.served_kinds
+                .extend(target.provides.iter().filter_map(|(p, _)| {
+                    let (g, kind) = p.split_once('/')?;
+                    Some((g.to_string(), kind.to_string()))
+                }));
+            return;
+        }
         if has_k8s {
             let span = b
                 .model
@@ -105,7 +115,7 @@ pub(super) fn expand_k3s(b: &mut Builder) {
             b.diags.push(
                 Diagnostic::error("strata::no-cluster", span, "this stack declares Kubernetes components but no [k3s.*] cluster")
                     .label("needs a cluster to run on")
-                    .help("add a [k3s.main] table with version = \"v1.31.4+k3s1\" and nodes with role = \"server\""),
+                    .help("add a [k3s.main] table with version = \"v1.31.4+k3s1\" and nodes with role = \"server\", or target an existing cluster with cluster = { kubeconfig = \"PATH\" } in [stack]"),
             );
         }
         return;

@@ -50,6 +50,8 @@ pub(crate) struct Builder<'a> {
     pub k3s_all: Vec<Address>,
     /// (group, kind or "*") -> component providing that CRD.
     pub crd_providers: Vec<(String, String, String)>,
+    /// Kinds an existing cluster already serves: (group, kind or `*`).
+    pub served_kinds: Vec<(String, String)>,
     /// Object identity -> address, to catch two components making one object.
     identities: HashMap<String, (Address, Span)>,
 }
@@ -178,7 +180,13 @@ impl<'a> Builder<'a> {
     pub fn finish_component(&mut self, c: &Common, from: usize) {
         for r in &mut self.out.resources[from..] {
             r.lifecycle.protect = c.protect;
-            r.lifecycle.ignore_changes = c.ignore_changes.clone();
+            // Keep what expansion itself set (an autoscaled Deployment
+            // ignores spec.replicas) and add the component's own paths.
+            for p in &c.ignore_changes {
+                if !r.lifecycle.ignore_changes.contains(p) {
+                    r.lifecycle.ignore_changes.push(p.clone());
+                }
+            }
         }
     }
 
@@ -258,6 +266,7 @@ pub fn expand(model: &StackModel, raw: &RawStack, diags: &mut Vec<Diagnostic>) -
         servers: Vec::new(),
         k3s_all: Vec::new(),
         crd_providers: Vec::new(),
+        served_kinds: Vec::new(),
         identities: HashMap::new(),
     };
     hosts::expand_nodes(&mut b);
@@ -309,7 +318,13 @@ impl Builder<'_> {
             let api = r.attributes["apiVersion"].as_str().unwrap_or_default();
             let kind = r.attributes["kind"].as_str().unwrap_or_default();
             let group = k8s::group_of(api);
-            if k8s::BUILTIN_GROUPS.contains(&group) || k8s::K3S_GROUPS.contains(&group) {
+            if k8s::BUILTIN_GROUPS.contains(&group)
+                || k8s::K3S_GROUPS.contains(&group)
+                || self
+                    .served_kinds
+                    .iter()
+                    .any(|(g, k)| g == group && (k == kind || k == "*"))
+            {
                 continue;
             }
             let providers: Vec<&String> = self
@@ -325,7 +340,7 @@ impl Builder<'_> {
                     "argoproj.io" => "add a [service.NAME] with preset = \"argo-cd\"".to_string(),
                     "longhorn.io" => "add a [storage.NAME] (Longhorn)".to_string(),
                     _ => format!(
-                        "install its CRD with a [chart.NAME] that lists provides = [\"{group}/{kind}\"], a [manifest.NAME] holding the CustomResourceDefinition, or, if the cluster already serves it, add \"{group}/{kind}\" to `provides` of the [k3s.*] table"
+                        "install its CRD with a [chart.NAME] that lists provides = [\"{group}/{kind}\"], a [manifest.NAME] holding the CustomResourceDefinition, or, if the cluster already serves it, add \"{group}/{kind}\" to `provides` of the [k3s.*] table (or of `cluster` in [stack])"
                     ),
                 };
                 self.diags.push(

@@ -1,0 +1,237 @@
+//! `strata apply`: plan, confirm, then walk the changes with progress, saving
+//! intent and results in state as they happen.
+
+use super::planning::{make_plan, PlanOptions};
+use super::progress::Progress;
+use super::wiring::{wire, Wired};
+use super::{load, read_state, runtime, write_plan, Interrupt};
+use crate::cli::{ApplyArgs, Format, StackArgs};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use strata_engine::apply::{ApplyOptions, ApplyOutcome};
+use strata_engine::plan::Action;
+use strata_engine::state::OutputState;
+use strata_engine::{planfile, LocalBackend, Plan, State};
+use strata_stack::Stack;
+
+/// Runs `strata apply`.
+pub fn run(args: &ApplyArgs) -> Result<i32, String> {
+    runtime().block_on(apply(args))
+}
+
+async fn apply(args: &ApplyArgs) -> Result<i32, String> {
+    let saved = if args.source.is_file() {
+        if !args.vars.is_empty() || !args.targets.is_empty() || !args.replace.is_empty() {
+            return Err("error: --var, --target and --replace shape a new plan; a saved plan is applied as it was reviewed\n  hint: pass them to `strata plan ... -o FILE` instead".into());
+        }
+        Some(planfile::load(&args.source).map_err(|e| format!("error: {e}"))?)
+    } else {
+        None
+    };
+    let dir = stack_dir(args, saved.as_ref())?;
+    let stack = load(&StackArgs {
+        dir,
+        vars: args.vars.clone(),
+    })?;
+    let state_path = args
+        .state
+        .clone()
+        .unwrap_or_else(|| stack.default_state_path());
+    let state = read_state(&state_path)?;
+    let wired = wire(&stack);
+    let plan = match saved {
+        Some(plan) => {
+            planfile::check_fresh(&plan, state.as_ref(), &stack.sha256)
+                .map_err(|e| format!("error: {e}"))?;
+            plan
+        }
+        None => {
+            let opts = PlanOptions {
+                targets: &args.targets,
+                replace: &args.replace,
+                online: true,
+                parallelism: usize::from(args.parallelism),
+                destroy: false,
+            };
+            let plan = make_plan(&stack, state.as_ref(), &wired, &opts).await?;
+            write_plan(&plan, Format::Text)?;
+            if !plan.has_changes() {
+                return Ok(0);
+            }
+            confirm(args.auto_approve, "apply")?;
+            plan
+        }
+    };
+    if !plan.has_changes() {
+        println!("No changes. The infrastructure matches the stack.");
+        return Ok(0);
+    }
+    walk(
+        &stack,
+        &plan,
+        state,
+        &state_path,
+        &wired,
+        usize::from(args.parallelism),
+    )
+    .await
+}
+
+/// The stack directory: the argument, `--stack`, or the one a plan file names.
+fn stack_dir(args: &ApplyArgs, saved: Option<&Plan>) -> Result<PathBuf, String> {
+    if let Some(d) = &args.stack {
+        return Ok(d.clone());
+    }
+    match saved {
+        None => Ok(args.source.clone()),
+        Some(p) => match &p.stack_dir {
+            Some(d) if Path::new(d).is_dir() => Ok(PathBuf::from(d)),
+            Some(d) => Err(format!(
+                "error: the plan was made from the stack in {d}, which is not a directory here\n  hint: pass the stack's directory with --stack DIR"
+            )),
+            None => Err("error: the plan file does not say which stack it was made from\n  hint: pass the stack's directory with --stack DIR".into()),
+        },
+    }
+}
+
+/// Asks on a terminal; refuses elsewhere unless `--auto-approve` was given.
+pub fn confirm(auto_approve: bool, verb: &str) -> Result<(), String> {
+    if auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "error: refusing to {verb} without confirmation: standard input is not a terminal\n  hint: review the plan above and pass --auto-approve, or save it with `strata plan -o FILE` and run `strata apply FILE`"
+        ));
+    }
+    print!("\nDo you want to {verb} these changes? Only 'yes' is accepted: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| format!("error: reading the answer: {e}"))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(format!("{verb} cancelled: nothing was changed."))
+    }
+}
+
+/// Runs the plan's changes and reports; shared with `strata destroy`.
+pub async fn walk(
+    stack: &Stack,
+    plan: &Plan,
+    state: Option<State>,
+    state_path: &Path,
+    wired: &Wired,
+    parallelism: usize,
+) -> Result<i32, String> {
+    let started = Instant::now();
+    let mut state = state.unwrap_or_default();
+    let mut store = LocalBackend::new(state_path);
+    let progress = Progress::new();
+    let interrupt = Interrupt::install();
+    let opts = ApplyOptions {
+        parallelism,
+        stop: interrupt.flag(),
+        events: Some(progress.sink()),
+    };
+    let secrets = stack.secret_store();
+    println!();
+    let outcome = strata_engine::apply::apply(plan, &mut state, &mut store, &wired.providers, &secrets, &opts)
+        .await
+        .map_err(|e| format!("error: saving state: {e}\n  hint: the state file holds every change recorded so far; fix the problem and run apply again"))?;
+    let stopped = interrupt.stopped();
+    if outcome.failed.is_empty() && !stopped {
+        record_outputs(plan, &mut state);
+        state.serial += 1;
+        store
+            .save(&state)
+            .map_err(|e| format!("error: saving outputs to state: {e}"))?;
+    }
+    println!("\n{}", summary(plan, &outcome, started, stopped));
+    for (a, e) in &outcome.failed {
+        eprintln!("error: {a}: {e}");
+    }
+    if !outcome.skipped.is_empty() && !stopped {
+        eprintln!(
+            "note: {} changes were skipped because something they depend on failed: {}",
+            outcome.skipped.len(),
+            list(&outcome.skipped)
+        );
+    }
+    Ok(if outcome.failed.is_empty() && !stopped {
+        0
+    } else {
+        1
+    })
+}
+
+fn list(items: &[strata_engine::Address]) -> String {
+    let shown: Vec<String> = items.iter().take(5).map(ToString::to_string).collect();
+    if items.len() > 5 {
+        format!("{} and {} more", shown.join(", "), items.len() - 5)
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn record_outputs(plan: &Plan, state: &mut State) {
+    for o in &plan.output_changes {
+        match (&o.action, &o.after) {
+            (Action::Delete, _) => {
+                state.outputs.remove(&o.name);
+            }
+            (_, Some(v)) => {
+                state.outputs.insert(
+                    o.name.clone(),
+                    OutputState {
+                        value: v.clone(),
+                        sensitive: o.sensitive,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn summary(plan: &Plan, o: &ApplyOutcome, started: Instant, stopped: bool) -> String {
+    let count = |a: Action| {
+        o.succeeded
+            .iter()
+            .filter(|s| {
+                plan.changes
+                    .iter()
+                    .any(|c| &c.address == *s && c.action == a)
+            })
+            .count()
+    };
+    let head = if stopped {
+        "Apply stopped (interrupted)"
+    } else if o.failed.is_empty() {
+        "Apply complete"
+    } else {
+        "Apply failed"
+    };
+    let mut s = format!(
+        "{head}: {} created, {} updated, {} replaced, {} deleted",
+        count(Action::Create),
+        count(Action::Update),
+        count(Action::Replace),
+        count(Action::Delete)
+    );
+    if !o.failed.is_empty() {
+        s += &format!(", {} failed", o.failed.len());
+    }
+    if !o.skipped.is_empty() {
+        s += &format!(", {} not started", o.skipped.len());
+    }
+    s += &format!(" in {:.1}s.", started.elapsed().as_secs_f64());
+    if stopped {
+        s += "\nState records every change made so far; run apply again to finish.";
+    }
+    s
+}
