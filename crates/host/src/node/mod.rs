@@ -61,7 +61,7 @@ pub async fn apply(
     undo: &mut Undo,
 ) -> Result<Observed, Problems> {
     let ask = Ask::for_specs(spec, prior);
-    let before = probe::probe(session, &ask)
+    let mut before = probe::probe(session, &ask)
         .await
         .map_err(|e| vec![e.to_string()])?;
     let mut problems = Problems::new();
@@ -70,7 +70,14 @@ pub async fn apply(
             problems.push(e);
         }
     };
+    let installed_before = before.installed.clone();
     note(apply_packages(session, spec, &before, undo).await);
+    if undo.packages.iter().any(|p| !installed_before.contains(p)) {
+        // New packages bring services, files and defaults: look again.
+        before = probe::probe(session, &ask)
+            .await
+            .map_err(|e| vec![e.to_string()])?;
+    }
     note(apply_files(session, spec, prior, &before).await);
     note(apply_modules(session, spec, &before).await);
     note(apply_sysctl(session, spec, &before, undo).await);
