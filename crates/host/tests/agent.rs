@@ -21,7 +21,11 @@ impl Drop for Agent {
 fn keys_held_by_the_ssh_agent_are_used_when_no_key_file_is_set() {
     let Some(f) = fleet(1) else { return };
     let sock = f.scratch().join("agent.sock");
-    let out = Command::new("ssh-agent").arg("-a").arg(&sock).output().unwrap();
+    let out = Command::new("ssh-agent")
+        .arg("-a")
+        .arg(&sock)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let pid: u32 = text
@@ -35,12 +39,28 @@ fn keys_held_by_the_ssh_agent_are_used_when_no_key_file_is_set() {
     let mut t = target(&f, 0, "root");
     t.key = None;
     // An empty agent: the message says so.
-    let e = rt().block_on(Session::connect(&t, &quick())).unwrap_err().to_string();
+    let e = rt()
+        .block_on(Session::connect(&t, &quick()))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("ssh-add"), "{e}");
-    let added = Command::new("ssh-add").arg(f.key_path()).env("SSH_AUTH_SOCK", &sock).output().unwrap();
-    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let added = Command::new("ssh-add")
+        .arg(f.key_path())
+        .env("SSH_AUTH_SOCK", &sock)
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let out = rt()
-        .block_on(async { Session::connect(&t, &quick()).await?.run(&["uname", "-n"]).await })
+        .block_on(async {
+            Session::connect(&t, &quick())
+                .await?
+                .run(&["uname", "-n"])
+                .await
+        })
         .unwrap();
     assert_eq!(out.stdout_text().trim(), f.nodes()[0].hostname);
 }

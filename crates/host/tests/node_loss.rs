@@ -16,7 +16,9 @@ fn a_node_stopped_while_a_command_runs_is_a_clear_error() {
         ..quick()
     };
     rt().block_on(async {
-        let s = Session::connect(&target(&f, 0, "root"), &options).await.unwrap();
+        let s = Session::connect(&target(&f, 0, "root"), &options)
+            .await
+            .unwrap();
         let start = Instant::now();
         let (r, _) = tokio::join!(s.run(&["sleep", "60"]), async {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -29,14 +31,28 @@ fn a_node_stopped_while_a_command_runs_is_a_clear_error() {
         let e = r.unwrap_err();
         let took = start.elapsed();
         eprintln!("stopped node reported after {took:?}: {e}");
-        assert!(matches!(e, SshError::Lost { .. } | SshError::CommandTimeout { .. }), "{e}");
+        assert!(
+            matches!(e, SshError::Lost { .. } | SshError::CommandTimeout { .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("sleep 60"), "{e}");
         assert!(e.retryable());
-        assert!(took < options.command_timeout + Duration::from_secs(5), "{took:?}");
+        assert!(
+            took < options.command_timeout + Duration::from_secs(5),
+            "{took:?}"
+        );
         // The next connect to the stopped node fails quickly and clearly too.
         let start = Instant::now();
-        let e = Session::connect(&target(&f, 0, "root"), &options).await.unwrap_err();
-        assert!(matches!(e, SshError::Connect { .. } | SshError::ConnectTimeout { .. }), "{e}");
+        let e = Session::connect(&target(&f, 0, "root"), &options)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SshError::Connect { .. } | SshError::ConnectTimeout { .. }
+            ),
+            "{e}"
+        );
         assert!(start.elapsed() < Duration::from_secs(30));
     });
 }
@@ -49,7 +65,9 @@ fn a_frozen_node_is_detected_by_keepalive_or_the_command_timeout() {
         ..quick()
     };
     rt().block_on(async {
-        let s = Session::connect(&target(&f, 0, "root"), &options).await.unwrap();
+        let s = Session::connect(&target(&f, 0, "root"), &options)
+            .await
+            .unwrap();
         let start = Instant::now();
         let (r, _) = tokio::join!(s.run(&["sleep", "60"]), async {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -63,7 +81,13 @@ fn a_frozen_node_is_detected_by_keepalive_or_the_command_timeout() {
         f.unpause(0).unwrap();
         let e = r.unwrap_err();
         eprintln!("frozen node reported after {took:?}: {e}");
-        assert!(matches!(e, SshError::Lost { .. } | SshError::CommandTimeout { .. }), "{e}");
-        assert!(took <= options.command_timeout + Duration::from_secs(3), "{took:?}");
+        assert!(
+            matches!(e, SshError::Lost { .. } | SshError::CommandTimeout { .. }),
+            "{e}"
+        );
+        assert!(
+            took <= options.command_timeout + Duration::from_secs(3),
+            "{took:?}"
+        );
     });
 }

@@ -11,7 +11,9 @@ use strata_testbed::fleet;
 fn a_changed_host_key_is_refused_naming_both_fingerprints() {
     let Some(f) = fleet(1) else { return };
     rt().block_on(async {
-        let first = Session::connect(&target(&f, 0, "root"), &quick()).await.unwrap();
+        let first = Session::connect(&target(&f, 0, "root"), &quick())
+            .await
+            .unwrap();
         let recorded = first.host_key_fingerprint().to_string();
         assert!(recorded.starts_with("SHA256:"), "{recorded}");
         drop(first);
@@ -20,12 +22,23 @@ fn a_changed_host_key_is_refused_naming_both_fingerprints() {
         t.host_key.recorded = Some(recorded.clone());
         Session::connect(&t, &quick()).await.unwrap();
         // ...until the node gets new host keys.
-        f.exec(0, "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh")
-            .unwrap();
+        f.exec(
+            0,
+            "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh",
+        )
+        .unwrap();
         f.wait_ssh(0, std::time::Duration::from_secs(30)).unwrap();
         let err = Session::connect(&t, &quick()).await.unwrap_err();
-        let now = f.exec(0, "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2").unwrap();
-        let SshError::HostKeyChanged { expected, observed, .. } = &err else {
+        let now = f
+            .exec(
+                0,
+                "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub | cut -d' ' -f2",
+            )
+            .unwrap();
+        let SshError::HostKeyChanged {
+            expected, observed, ..
+        } = &err
+        else {
             panic!("expected a host key error, got {err}");
         };
         assert_eq!(expected, &recorded);
@@ -36,7 +49,10 @@ fn a_changed_host_key_is_refused_naming_both_fingerprints() {
         // A pinned key that is not the node's is refused the same way.
         let mut pinned = target(&f, 0, "root");
         pinned.host_key.pinned = Some(recorded.clone());
-        let msg = Session::connect(&pinned, &quick()).await.unwrap_err().to_string();
+        let msg = Session::connect(&pinned, &quick())
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("pinned") && msg.contains(&now), "{msg}");
         // And the node's real key, pinned as an OpenSSH line, is accepted.
         pinned.host_key.pinned = Some(f.exec(0, "cat /etc/ssh/ssh_host_ed25519_key.pub").unwrap());
@@ -58,7 +74,8 @@ fn known_hosts_is_honoured() {
         assert!(matches!(e, SshError::HostKeyUnknown { .. }), "{e}");
         std::fs::write(&file, format!("[127.0.0.1]:{port} {line}\n")).unwrap();
         Session::connect(&t, &quick()).await.unwrap();
-        let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGIVQI/APSK8rtosRkSfvceNIUCJdUStla2flXFUEXNe";
+        let other =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGIVQI/APSK8rtosRkSfvceNIUCJdUStla2flXFUEXNe";
         std::fs::write(&file, format!("[127.0.0.1]:{port} {other}\n")).unwrap();
         let e = Session::connect(&t, &quick()).await.unwrap_err();
         assert!(matches!(e, SshError::HostKeyChanged { .. }), "{e}");
@@ -79,20 +96,31 @@ fn a_wrong_key_gives_a_clear_authentication_error() {
     t.key = Some(other.clone());
     let e = rt().block_on(Session::connect(&t, &quick())).unwrap_err();
     let fp = fingerprint(strata_host::load_key(&other, None).unwrap().public_key());
-    let SshError::Auth { ref user, ref tried, .. } = e else {
+    let SshError::Auth {
+        ref user,
+        ref tried,
+        ..
+    } = e
+    else {
         panic!("expected an authentication error, got {e}");
     };
     assert_eq!(user, "root");
     assert!(tried.contains(&fp), "{tried}");
     let msg = e.to_string();
-    assert!(msg.contains("authentication as root") && msg.contains("authorized_keys"), "{msg}");
+    assert!(
+        msg.contains("authentication as root") && msg.contains("authorized_keys"),
+        "{msg}"
+    );
     assert!(!e.retryable(), "a refused key must not be retried");
 }
 
 #[test]
 fn rsa_and_ecdsa_keys_with_a_passphrase_from_the_environment() {
     let Some(f) = fleet(1) else { return };
-    for (kind, var) in [("rsa", "STRATA_TEST_RSA_PASS"), ("ecdsa", "STRATA_TEST_ECDSA_PASS")] {
+    for (kind, var) in [
+        ("rsa", "STRATA_TEST_RSA_PASS"),
+        ("ecdsa", "STRATA_TEST_ECDSA_PASS"),
+    ] {
         let key = f.scratch().join(format!("id_{kind}"));
         let ok = std::process::Command::new("ssh-keygen")
             .args(["-q", "-t", kind, "-N", "s3cret passphrase", "-f"])
@@ -101,20 +129,35 @@ fn rsa_and_ecdsa_keys_with_a_passphrase_from_the_environment() {
             .unwrap();
         assert!(ok.success());
         let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
-        f.exec(0, &format!("echo '{}' >> /root/.ssh/authorized_keys", public.trim())).unwrap();
+        f.exec(
+            0,
+            &format!("echo '{}' >> /root/.ssh/authorized_keys", public.trim()),
+        )
+        .unwrap();
         let mut t = target(&f, 0, "root");
         t.key = Some(key.clone());
         t.key_passphrase_env = Some(var.into());
         // Without the variable: a message naming it.
-        let e = rt().block_on(Session::connect(&t, &quick())).unwrap_err().to_string();
+        let e = rt()
+            .block_on(Session::connect(&t, &quick()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(var), "{e}");
         std::env::set_var(var, "s3cret passphrase");
         let out = rt()
-            .block_on(async { Session::connect(&t, &quick()).await?.run(&["id", "-u"]).await })
+            .block_on(async {
+                Session::connect(&t, &quick())
+                    .await?
+                    .run(&["id", "-u"])
+                    .await
+            })
             .unwrap();
         assert_eq!(out.stdout_text().trim(), "0", "{kind}");
         std::env::set_var(var, "wrong");
-        let e = rt().block_on(Session::connect(&t, &quick())).unwrap_err().to_string();
+        let e = rt()
+            .block_on(Session::connect(&t, &quick()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(&key.display().to_string()), "{kind}: {e}");
     }
 }
@@ -126,7 +169,9 @@ fn arguments_reach_the_node_unchanged_as_root_and_through_sudo() {
     let Some(f) = fleet(1) else { return };
     rt().block_on(async {
         for user in ["root", strata_testbed::SUDO_USER] {
-            let s = Session::connect(&target(&f, 0, user), &quick()).await.unwrap();
+            let s = Session::connect(&target(&f, 0, user), &quick())
+                .await
+                .unwrap();
             assert_eq!(s.uses_sudo(), user != "root");
             let out = s.run(&["printf", "%s", NASTY]).await.unwrap();
             assert_eq!(out.stdout_text(), NASTY, "as {user}");
@@ -144,16 +189,26 @@ fn arguments_reach_the_node_unchanged_as_root_and_through_sudo() {
             assert_eq!(echoed.stdout, NASTY.as_bytes());
         }
     });
-    assert!(f.exec(0, "test ! -e /tmp/pwned && test ! -e /tmp/pwned2 && echo clean").unwrap() == "clean");
+    assert!(
+        f.exec(
+            0,
+            "test ! -e /tmp/pwned && test ! -e /tmp/pwned2 && echo clean"
+        )
+        .unwrap()
+            == "clean"
+    );
 }
 
 #[test]
 fn sudo_that_needs_a_password_is_reported() {
     let Some(f) = fleet(1) else { return };
-    f.exec(0, "echo 'strata ALL=(ALL) ALL' > /etc/sudoers.d/strata").unwrap();
+    f.exec(0, "echo 'strata ALL=(ALL) ALL' > /etc/sudoers.d/strata")
+        .unwrap();
     let e = rt()
         .block_on(async {
-            let s = Session::connect(&target(&f, 0, "strata"), &quick()).await.unwrap();
+            let s = Session::connect(&target(&f, 0, "strata"), &quick())
+                .await
+                .unwrap();
             s.run(&["true"]).await
         })
         .unwrap_err();

@@ -429,11 +429,7 @@ pub async fn observed_attributes(
             _ => {
                 // Keep the recorded JSON type (a number stays a number).
                 match recorded.get("sysctl").and_then(|s| s.get(k)) {
-                    Some(r)
-                        if normalize_sysctl(&r.to_string().trim_matches('"').to_string()) == *v =>
-                    {
-                        r.clone()
-                    }
+                    Some(r) if normalize_sysctl(r.to_string().trim_matches('"')) == *v => r.clone(),
                     _ => json!(v),
                 }
             }

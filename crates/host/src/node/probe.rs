@@ -223,11 +223,9 @@ pub fn parse(text: &str) -> Observed {
                     _ => {}
                 }
             }
-            "packages" => {
-                if !line.is_empty() {
-                    o.installed
-                        .insert(line.split(':').next().unwrap_or(line).to_string());
-                }
+            "packages" if !line.is_empty() => {
+                o.installed
+                    .insert(line.split(':').next().unwrap_or(line).to_string());
             }
             "sysctl_file" => sysctl_lines.push(line.to_string()),
             "sysctl_live" => match line.split_once('=') {

@@ -32,7 +32,11 @@ pub(super) fn expand_nodes(b: &mut Builder) {
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
-        let services: Vec<&str> = if needs_longhorn { vec!["iscsid"] } else { vec![] };
+        let services: Vec<&str> = if needs_longhorn {
+            vec!["iscsid"]
+        } else {
+            vec![]
+        };
         let mut attrs = json!({
             "hostname": n.hostname,
             "address": n.address,
