@@ -257,6 +257,8 @@ impl Decoder<'_> {
             key: None,
             port: 22,
             known_hosts: None,
+            key_passphrase_env: None,
+            jump: None,
         };
         if let Some((t, span)) = &self.raw.ssh {
             let mut r = TableReader::new(t, "[ssh]", *span);
@@ -265,6 +267,8 @@ impl Decoder<'_> {
             }
             ssh.key = self.literal(&mut r, "key").map(|k| k.0);
             ssh.known_hosts = self.literal(&mut r, "known_hosts").map(|k| k.0);
+            ssh.key_passphrase_env = self.literal(&mut r, "key_passphrase_env").map(|k| k.0);
+            ssh.jump = self.literal(&mut r, "jump").map(|k| k.0);
             if let Some(p) = self.port(&mut r) {
                 ssh.port = p;
             }

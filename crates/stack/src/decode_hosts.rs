@@ -38,6 +38,7 @@ impl Decoder<'_> {
         let port = self.port(r).unwrap_or(ssh.port);
         let key = self.literal(r, "key").map(|k| k.0).or(ssh.key.clone());
         let host_key = self.literal(r, "host_key").map(|k| k.0);
+        let ssh_address = self.literal(r, "ssh_address").map(|k| k.0);
         let packages = r
             .str_list("packages", self.diags)
             .unwrap_or_default()
@@ -67,6 +68,7 @@ impl Decoder<'_> {
             port,
             key,
             host_key,
+            ssh_address,
             packages,
             sysctl,
             labels,

@@ -35,6 +35,10 @@ pub struct SshDefaults {
     pub port: i64,
     /// known_hosts file used to verify host keys.
     pub known_hosts: Option<String>,
+    /// Environment variable holding the private key's passphrase.
+    pub key_passphrase_env: Option<String>,
+    /// Jump host (`user@host:port`) every node is reached through.
+    pub jump: Option<String>,
 }
 
 /// Where a secret's value comes from.
@@ -91,6 +95,9 @@ pub struct NodeDecl {
     pub key: Option<String>,
     /// Pinned host key (`ssh-ed25519 AAAA...`).
     pub host_key: Option<String>,
+    /// Where SSH reaches the node when that is not `address` (NAT, a
+    /// published port): `ssh_address`.
+    pub ssh_address: Option<String>,
     /// Packages to install.
     pub packages: Vec<String>,
     /// sysctl settings.

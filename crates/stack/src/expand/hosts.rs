@@ -32,6 +32,11 @@ pub(super) fn expand_nodes(b: &mut Builder) {
             .iter()
             .map(|(k, v)| (k.clone(), json!(v)))
             .collect();
+        let services: Vec<&str> = if needs_longhorn {
+            vec!["iscsid"]
+        } else {
+            vec![]
+        };
         let mut attrs = json!({
             "hostname": n.hostname,
             "address": n.address,
@@ -41,6 +46,7 @@ pub(super) fn expand_nodes(b: &mut Builder) {
             "kernel_modules": modules,
             "sysctl": sysctl,
             "swap": "off",
+            "services": services,
             "facts": null,
         });
         if let Some(k) = &n.key {
@@ -49,9 +55,27 @@ pub(super) fn expand_nodes(b: &mut Builder) {
         if let Some(h) = &n.host_key {
             attrs["ssh"]["host_key"] = json!(h);
         }
+        if let Some(a) = &n.ssh_address {
+            attrs["ssh"]["address"] = json!(a);
+        }
+        let ssh = &b.model.ssh;
+        for (key, value) in [
+            ("known_hosts", &ssh.known_hosts),
+            ("key_passphrase_env", &ssh.key_passphrase_env),
+            ("jump", &ssh.jump),
+        ] {
+            if let Some(v) = value {
+                attrs["ssh"][key] = json!(v);
+            }
+        }
         let addr = Address::new(format!("node.{}", n.hostname));
         let mut r = DesiredResource::new(addr.as_str(), ResourceType::Node, attrs);
-        r.computed = vec![AttrPath::parse("facts").expect("valid")];
+        // Filled in by the host provider: facts, the host key seen on first
+        // use (then enforced), and what delete must undo.
+        r.computed = ["facts", "host_key_observed", "undo"]
+            .iter()
+            .map(|p| AttrPath::parse(p).expect("valid"))
+            .collect();
         r.force_new = vec![ForceNew::new(
             "address",
             "a different address is a different host",
