@@ -6,12 +6,12 @@
 mod common;
 
 use common::*;
+use kube_sim::config::FaultConfig;
 use rand::RngExt;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use kube_sim::config::FaultConfig;
 
 /// Writes a stack of `count` ConfigMaps whose data carries `round`.
 fn write_stack(dir: &Path, count: usize, round: usize) {
@@ -48,7 +48,11 @@ fn state_names(path: &Path) -> BTreeSet<String> {
         .resources
         .values()
         .filter(|r| r.attributes["kind"] == "ConfigMap")
-        .filter_map(|r| r.attributes["metadata"]["name"].as_str().map(str::to_string))
+        .filter_map(|r| {
+            r.attributes["metadata"]["name"]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect()
 }
 
@@ -100,15 +104,37 @@ fn kill_9_at_random_moments_then_converge() {
         let s = state(&st_path);
         assert!(s.serial > 0);
     }
-    assert!(kills >= 20, "only {kills} runs were killed mid-apply; the runs are too fast to torture");
+    assert!(
+        kills >= 20,
+        "only {kills} runs were killed mid-apply; the runs are too fast to torture"
+    );
 
     // One more apply converges: nothing left to do, nothing duplicated, nothing orphaned.
     let (count, _) = last;
     expect(0, &apply_args(&stack, &kc, &st));
-    expect(0, &["plan", &stack, "--var", &kc, "--state", &st, "--detailed-exitcode"]);
+    expect(
+        0,
+        &[
+            "plan",
+            &stack,
+            "--var",
+            &kc,
+            "--state",
+            &st,
+            "--detailed-exitcode",
+        ],
+    );
     let want: BTreeSet<String> = (0..count).map(|i| format!("cm-{i}")).collect();
-    assert_eq!(api_names(&kubectl), want, "the API holds exactly the stack's objects");
-    assert_eq!(state_names(&st_path), want, "state records exactly the stack's objects");
+    assert_eq!(
+        api_names(&kubectl),
+        want,
+        "the API holds exactly the stack's objects"
+    );
+    assert_eq!(
+        state_names(&st_path),
+        want,
+        "state records exactly the stack's objects"
+    );
     let round = last.1.to_string();
     let list = kubectl.json(&["-n", "torture", "get", "configmaps"]);
     for o in list["items"].as_array().unwrap() {
@@ -138,8 +164,30 @@ fn faults_503_429_and_dropped_connections_still_converge() {
     write_stack(dir.path(), 150, 1);
     expect(0, &apply_args(&stack, &kc, &st));
     // With the faults still on, the plan and the audit see no difference.
-    expect(0, &["plan", &stack, "--var", &kc, "--state", &st, "--detailed-exitcode"]);
-    expect(0, &["refresh", &stack, "--var", &kc, "--state", &st, "--exit-code"]);
+    expect(
+        0,
+        &[
+            "plan",
+            &stack,
+            "--var",
+            &kc,
+            "--state",
+            &st,
+            "--detailed-exitcode",
+        ],
+    );
+    expect(
+        0,
+        &[
+            "refresh",
+            &stack,
+            "--var",
+            &kc,
+            "--state",
+            &st,
+            "--exit-code",
+        ],
+    );
     sim.set_faults(FaultConfig::default());
     let want: BTreeSet<String> = (0..150).map(|i| format!("cm-{i}")).collect();
     assert_eq!(api_names(&kubectl), want);

@@ -204,6 +204,7 @@ fn main() {
                 desired: desired.clone(),
                 outputs: Default::default(),
                 secrets: &NoSecrets,
+                destroy: false,
             },
             Some(&refreshed),
         )

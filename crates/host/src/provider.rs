@@ -8,9 +8,9 @@ use crate::ssh::{Session, SshOptions};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use strata_engine::provider::{ApplyRequest, PlanRefinement, Provider, ProviderError};
+use strata_engine::provider::{ApplyRequest, PlanRefinement, PlanRequest, Provider, ProviderError};
 use strata_engine::state::ResourceState;
-use strata_engine::{Address, AttrPath, DesiredResource, ResourceType};
+use strata_engine::{Address, AttrPath, ResourceType};
 
 /// Attribute holding the host key fingerprint seen (trust on first use).
 pub const HOST_KEY_OBSERVED: &str = "host_key_observed";
@@ -108,18 +108,15 @@ impl Provider for HostProvider {
         Ok(Some(attrs))
     }
 
-    async fn plan(
-        &self,
-        desired: &DesiredResource,
-        _prior: Option<&ResourceState>,
-    ) -> Result<PlanRefinement, ProviderError> {
+    async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanRefinement, ProviderError> {
+        let desired = request.desired;
         decode(&desired.attributes, None, &desired.address)?;
         Ok(PlanRefinement {
-            force_new: Vec::new(),
             computed: ["facts", HOST_KEY_OBSERVED, "undo"]
                 .iter()
                 .map(|p| AttrPath::parse(p).expect("literal paths"))
                 .collect(),
+            ..PlanRefinement::default()
         })
     }
 

@@ -64,6 +64,7 @@ fn plan_against(d: &DesiredResource, attrs: &Value) -> strata_engine::Plan {
             desired: vec![d.clone()],
             outputs: Default::default(),
             secrets: &NoSecrets,
+            destroy: false,
         },
         Some(&state),
     )
