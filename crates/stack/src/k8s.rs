@@ -52,7 +52,10 @@ pub fn check_subdomain(s: &str) -> Result<(), String> {
 /// A Kubernetes resource quantity: a decimal number with an optional suffix
 /// (`Ki Mi Gi Ti Pi Ei`, `n u m k M G T P E`, or an exponent `e3`).
 pub fn check_quantity(s: &str) -> Result<(), String> {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if s.starts_with('-') {
+        return Err("it is negative".into());
+    }
+    let body = s.strip_prefix('+').unwrap_or(s);
     let digits_end = body
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(body.len());
@@ -78,6 +81,38 @@ pub fn check_quantity(s: &str) -> Result<(), String> {
         _ => "",
     };
     Err(format!("unknown suffix `{suffix}`{hint}"))
+}
+
+/// The value of a valid quantity as a number (for comparing requests with
+/// limits); `None` when it does not parse.
+pub fn quantity_value(s: &str) -> Option<f64> {
+    check_quantity(s).ok()?;
+    let body = s.strip_prefix('+').unwrap_or(s);
+    let end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(end);
+    let n: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "Ki" => 1024f64,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        exp => 10f64.powi(exp[1..].parse().ok()?),
+    };
+    Some(n * factor)
 }
 
 /// API groups a k3s cluster serves out of the box (no CRD needed).
@@ -111,26 +146,597 @@ pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(g, _)| g)
 }
 
-/// Kinds that live outside namespaces.
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    matches!(
+/// A kind the API server (or k3s itself) serves without any CRD of the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinKind {
+    /// The kind.
+    pub kind: &'static str,
+    /// Every `apiVersion` it is served at.
+    pub api_versions: &'static [&'static str],
+    /// Whether it lives outside namespaces.
+    pub cluster_scoped: bool,
+}
+
+const fn kind(
+    kind: &'static str,
+    api_versions: &'static [&'static str],
+    cluster_scoped: bool,
+) -> BuiltinKind {
+    BuiltinKind {
         kind,
-        "Namespace"
-            | "Node"
-            | "PersistentVolume"
-            | "StorageClass"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "CustomResourceDefinition"
-            | "PriorityClass"
-            | "IngressClass"
-            | "CSIDriver"
-            | "VolumeSnapshotClass"
-            | "MutatingWebhookConfiguration"
-            | "ValidatingWebhookConfiguration"
-            | "APIService"
-            | "RuntimeClass"
-    )
+        api_versions,
+        cluster_scoped,
+    }
+}
+
+/// The kinds a k3s v1.31 cluster serves out of the box.
+pub const BUILTIN_KINDS: &[BuiltinKind] = &[
+    kind("Binding", &["v1"], false),
+    kind("ComponentStatus", &["v1"], true),
+    kind("ConfigMap", &["v1"], false),
+    kind("Endpoints", &["v1"], false),
+    kind("Event", &["v1", "events.k8s.io/v1"], false),
+    kind("LimitRange", &["v1"], false),
+    kind("Namespace", &["v1"], true),
+    kind("Node", &["v1"], true),
+    kind("PersistentVolume", &["v1"], true),
+    kind("PersistentVolumeClaim", &["v1"], false),
+    kind("Pod", &["v1"], false),
+    kind("PodTemplate", &["v1"], false),
+    kind("ReplicationController", &["v1"], false),
+    kind("ResourceQuota", &["v1"], false),
+    kind("Secret", &["v1"], false),
+    kind("Service", &["v1"], false),
+    kind("ServiceAccount", &["v1"], false),
+    kind("ControllerRevision", &["apps/v1"], false),
+    kind("DaemonSet", &["apps/v1"], false),
+    kind("Deployment", &["apps/v1"], false),
+    kind("ReplicaSet", &["apps/v1"], false),
+    kind("StatefulSet", &["apps/v1"], false),
+    kind(
+        "HorizontalPodAutoscaler",
+        &["autoscaling/v2", "autoscaling/v1"],
+        false,
+    ),
+    kind("CronJob", &["batch/v1"], false),
+    kind("Job", &["batch/v1"], false),
+    kind("PodDisruptionBudget", &["policy/v1"], false),
+    kind("ClusterRole", &["rbac.authorization.k8s.io/v1"], true),
+    kind(
+        "ClusterRoleBinding",
+        &["rbac.authorization.k8s.io/v1"],
+        true,
+    ),
+    kind("Role", &["rbac.authorization.k8s.io/v1"], false),
+    kind("RoleBinding", &["rbac.authorization.k8s.io/v1"], false),
+    kind("Ingress", &["networking.k8s.io/v1"], false),
+    kind("IngressClass", &["networking.k8s.io/v1"], true),
+    kind("NetworkPolicy", &["networking.k8s.io/v1"], false),
+    kind("CSIDriver", &["storage.k8s.io/v1"], true),
+    kind("CSINode", &["storage.k8s.io/v1"], true),
+    kind("CSIStorageCapacity", &["storage.k8s.io/v1"], false),
+    kind("StorageClass", &["storage.k8s.io/v1"], true),
+    kind("VolumeAttachment", &["storage.k8s.io/v1"], true),
+    kind(
+        "CustomResourceDefinition",
+        &["apiextensions.k8s.io/v1"],
+        true,
+    ),
+    kind("Lease", &["coordination.k8s.io/v1"], false),
+    kind("PriorityClass", &["scheduling.k8s.io/v1"], true),
+    kind("EndpointSlice", &["discovery.k8s.io/v1"], false),
+    kind(
+        "MutatingWebhookConfiguration",
+        &["admissionregistration.k8s.io/v1"],
+        true,
+    ),
+    kind(
+        "ValidatingWebhookConfiguration",
+        &["admissionregistration.k8s.io/v1"],
+        true,
+    ),
+    kind(
+        "ValidatingAdmissionPolicy",
+        &["admissionregistration.k8s.io/v1"],
+        true,
+    ),
+    kind(
+        "ValidatingAdmissionPolicyBinding",
+        &["admissionregistration.k8s.io/v1"],
+        true,
+    ),
+    kind(
+        "CertificateSigningRequest",
+        &["certificates.k8s.io/v1"],
+        true,
+    ),
+    kind("RuntimeClass", &["node.k8s.io/v1"], true),
+    kind(
+        "FlowSchema",
+        &[
+            "flowcontrol.apiserver.k8s.io/v1",
+            "flowcontrol.apiserver.k8s.io/v1beta3",
+        ],
+        true,
+    ),
+    kind(
+        "PriorityLevelConfiguration",
+        &[
+            "flowcontrol.apiserver.k8s.io/v1",
+            "flowcontrol.apiserver.k8s.io/v1beta3",
+        ],
+        true,
+    ),
+    kind("APIService", &["apiregistration.k8s.io/v1"], true),
+    kind("HelmChart", &["helm.cattle.io/v1"], false),
+    kind("HelmChartConfig", &["helm.cattle.io/v1"], false),
+    kind("Addon", &["k3s.cattle.io/v1"], false),
+    kind("ETCDSnapshotFile", &["k3s.cattle.io/v1"], true),
+];
+
+/// Whether `group` is served by the cluster itself (Kubernetes or k3s).
+pub fn is_builtin_group(group: &str) -> bool {
+    BUILTIN_GROUPS.contains(&group) || K3S_GROUPS.contains(&group)
+}
+
+/// Checks a built-in group's `apiVersion` and kind: `Ok(Some(kind))` for a
+/// built-in kind at a version it is served at, `Ok(None)` for a group served
+/// by a CRD, `Err` with the reason otherwise.
+pub fn check_builtin_kind(
+    api_version: &str,
+    kind: &str,
+) -> Result<Option<&'static BuiltinKind>, String> {
+    let group = group_of(api_version);
+    if !is_builtin_group(group) {
+        return Ok(None);
+    }
+    if let Some(k) = BUILTIN_KINDS.iter().find(|k| k.kind == kind) {
+        if k.api_versions.contains(&api_version) {
+            return Ok(Some(k));
+        }
+        let article = if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+            "an"
+        } else {
+            "a"
+        };
+        return Err(format!(
+            "{article} {kind} is {}, not {api_version}",
+            k.api_versions.join(" or ")
+        ));
+    }
+    let in_group: Vec<&str> = BUILTIN_KINDS
+        .iter()
+        .filter(|k| k.api_versions.iter().any(|v| group_of(v) == group))
+        .map(|k| k.kind)
+        .collect();
+    let hint = crate::diag::did_you_mean(kind, in_group.iter().copied())
+        .map(|s| format!(" (did you mean {s}?)"))
+        .unwrap_or_default();
+    Err(format!("{api_version} serves no kind {kind}{hint}"))
+}
+
+/// Whether a built-in kind lives outside namespaces.
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    BUILTIN_KINDS
+        .iter()
+        .any(|k| k.kind == kind && k.cluster_scoped)
+}
+
+/// An HTTP path for a probe or a metrics endpoint.
+pub fn check_http_path(s: &str) -> Result<(), String> {
+    if !s.starts_with('/') {
+        return Err("must start with '/'".into());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("must not contain {c:?}"));
+    }
+    if s.contains('#') {
+        return Err("must not contain '#' (a fragment is never sent to the server)".into());
+    }
+    Ok(())
+}
+
+/// A Prometheus duration: `0`, or numbers with units in the order
+/// y w d h m s ms (`1h30m`, `15s`).
+pub fn check_duration(s: &str) -> Result<(), String> {
+    if s == "0" {
+        return Ok(());
+    }
+    const UNITS: &[&str] = &["y", "w", "d", "h", "m", "s", "ms"];
+    let mut rest = s;
+    let mut next_unit = 0;
+    if rest.is_empty() {
+        return Err("it is empty".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return Err("expected a number followed by a unit (y, w, d, h, m, s, ms)".into());
+        }
+        rest = &rest[digits..];
+        let unit = if rest.starts_with("ms") {
+            "ms"
+        } else {
+            match rest.chars().next() {
+                Some(c) if "ywdhms".contains(c) => &rest[..1],
+                Some(c) => return Err(format!("unknown unit {c:?}")),
+                None => return Err("the last number has no unit".into()),
+            }
+        };
+        let at = UNITS.iter().position(|u| *u == unit).expect("known unit");
+        if at < next_unit {
+            return Err("units must go from largest to smallest, each at most once".into());
+        }
+        next_unit = at + 1;
+        rest = &rest[unit.len()..];
+    }
+    Ok(())
+}
+
+/// The host (and port) of a URL after its scheme, and the rest.
+fn split_authority(rest: &str) -> (&str, &str) {
+    match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    }
+}
+
+/// `HOST` or `HOST:PORT` (`[IPv6]:PORT`); returns whether a port was given.
+fn check_host_port(authority: &str) -> Result<bool, String> {
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let Some((ip, after)) = inner.split_once(']') else {
+            return Err("an IPv6 address needs a closing ']'".into());
+        };
+        if ip.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("`{ip}` is not an IPv6 address"));
+        }
+        (None, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (Some(h), Some(p)),
+            None => (Some(authority), None),
+        }
+    };
+    if let Some(h) = host {
+        if h.is_empty() {
+            return Err("it names no host".into());
+        }
+        check_address(h)?;
+    }
+    match port {
+        None => Ok(false),
+        Some(p) => match p.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => Ok(true),
+            _ => Err(format!("`{p}` is not a port (1..65535)")),
+        },
+    }
+}
+
+/// A chart repository: `https://HOST[:PORT][/PATH]` or `oci://HOST/PATH`.
+pub fn check_chart_repo(s: &str) -> Result<(), String> {
+    let rest = if let Some(r) = s.strip_prefix("https://") {
+        r
+    } else if let Some(r) = s.strip_prefix("oci://") {
+        r
+    } else if s.starts_with("http://") {
+        return Err("plain http is not accepted; use https://".into());
+    } else {
+        return Err("it must start with https:// or oci://".into());
+    };
+    if s.chars().any(char::is_whitespace) {
+        return Err("it contains whitespace".into());
+    }
+    check_host_port(split_authority(rest).0).map(|_| ())
+}
+
+/// A Git repository as Argo CD reads it.
+pub fn check_git_repo(s: &str) -> Result<(), String> {
+    if s.chars().any(char::is_whitespace) {
+        return Err("it contains whitespace".into());
+    }
+    for scheme in ["https://", "http://", "ssh://", "git://"] {
+        if let Some(rest) = s.strip_prefix(scheme) {
+            let authority = split_authority(rest).0;
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            return check_host_port(host).map(|_| ());
+        }
+    }
+    match s.split_once('@').and_then(|(_, r)| r.split_once(':')) {
+        Some((host, path)) if !path.is_empty() => check_address(host),
+        _ => Err("it must be https://..., ssh://... or USER@HOST:PATH".into()),
+    }
+}
+
+/// A Kubernetes API server URL: `https://HOST[:PORT][/PATH]`.
+pub fn check_server_url(s: &str) -> Result<(), String> {
+    let Some(rest) = s.strip_prefix("https://") else {
+        return Err("it must start with https://".into());
+    };
+    check_host_port(split_authority(rest).0).map(|_| ())
+}
+
+/// The k3s API endpoint: exactly `https://HOST:PORT`.
+pub fn check_api_endpoint(s: &str) -> Result<(), String> {
+    let Some(rest) = s.strip_prefix("https://") else {
+        return Err("it must start with https://".into());
+    };
+    let (authority, path) = split_authority(rest);
+    if !path.is_empty() && path != "/" {
+        return Err(format!(
+            "it has a path `{path}`; the endpoint is only HOST:PORT"
+        ));
+    }
+    if !check_host_port(authority)? {
+        return Err("it has no port (k3s serves the API on 6443)".into());
+    }
+    Ok(())
+}
+
+/// An IP address or a DNS name.
+pub fn check_address(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if s.parse::<std::net::IpAddr>().is_ok() {
+        return Ok(());
+    }
+    if s.contains(':') {
+        return Err("it is not an IPv6 address".into());
+    }
+    let name = s.strip_suffix('.').unwrap_or(s);
+    if name.len() > 253 {
+        return Err(format!(
+            "it is {} characters long, at most 253 are allowed",
+            name.len()
+        ));
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.iter().all(|l| l.chars().all(|c| c.is_ascii_digit())) {
+        return Err(
+            "it looks like an IPv4 address but is not one (each part is 0..255, four parts)".into(),
+        );
+    }
+    for l in labels {
+        if l.is_empty() {
+            return Err("it has an empty part between dots".into());
+        }
+        if l.len() > 63 {
+            return Err(format!("the part `{l}` is longer than 63 characters"));
+        }
+        if let Some(c) = l
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            return Err(format!("it contains {c:?}"));
+        }
+        if l.starts_with('-') || l.ends_with('-') {
+            return Err(format!("the part `{l}` starts or ends with '-'"));
+        }
+    }
+    Ok(())
+}
+
+/// A k3s release: `vMAJOR.MINOR.PATCH[-rcN]+k3sN`.
+pub fn check_k3s_version(s: &str) -> Result<(), String> {
+    let bad = || Err("expected vMAJOR.MINOR.PATCH+k3sN".to_string());
+    let Some(rest) = s.strip_prefix('v') else {
+        return bad();
+    };
+    let Some((version, build)) = rest.split_once("+k3s") else {
+        return bad();
+    };
+    if build.is_empty() || !build.chars().all(|c| c.is_ascii_digit()) {
+        return bad();
+    }
+    let version = version
+        .split_once('-')
+        .map_or(version, |(v, pre)| if pre.is_empty() { "" } else { v });
+    let parts: Vec<&str> = version.split('.').collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return bad();
+    }
+    Ok(())
+}
+
+/// The name part of a label key or a label value: at most 63 characters,
+/// alphanumerics, '-', '_' and '.', alphanumeric at both ends.
+fn check_label_name(s: &str, what: &str) -> Result<(), String> {
+    if s.len() > 63 {
+        return Err(format!(
+            "the {what} is {} characters long, at most 63 are allowed",
+            s.len()
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!("the {what} contains {c:?}"));
+    }
+    let ends_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !(s.is_empty() || ends_ok(s.chars().next()) && ends_ok(s.chars().last())) {
+        return Err(format!(
+            "the {what} must start and end with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// A label (or annotation) key: `[PREFIX/]NAME`.
+pub fn check_label_key(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix {
+        if p.is_empty() {
+            return Err("the prefix before '/' is empty".into());
+        }
+        check_subdomain(p)
+            .map_err(|why| format!("its prefix `{p}` is not a DNS subdomain: {why}"))?;
+    }
+    if name.is_empty() {
+        return Err("the name is empty".into());
+    }
+    check_label_name(name, "name")
+}
+
+/// A label value (may be empty).
+pub fn check_label_value(s: &str) -> Result<(), String> {
+    check_label_name(s, "value")
+}
+
+/// A node taint: `KEY[=VALUE]:EFFECT`.
+pub fn check_taint(s: &str) -> Result<(), String> {
+    let Some((kv, effect)) = s.rsplit_once(':') else {
+        return Err("it has no `:Effect`".into());
+    };
+    if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+        return Err(format!("unknown effect `{effect}`"));
+    }
+    let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+    check_label_key(key)?;
+    check_label_value(value)
+}
+
+/// An environment variable name as the kubelet passes it from a ConfigMap or
+/// Secret: letters, digits, '_', '-' and '.', not starting with a digit.
+pub fn check_env_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(format!("it contains {c:?}"));
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err("it starts with a digit".into());
+    }
+    Ok(())
+}
+
+/// A container image reference in the OCI distribution grammar:
+/// `[DOMAIN/]PATH[:TAG][@ALGORITHM:HEX]`, the path in lower case.
+pub fn check_image(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("it is empty".into());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("it contains {c:?}"));
+    }
+    let (name_tag, digest) = match s.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (s, None),
+    };
+    if let Some(d) = digest {
+        check_digest(d)?;
+    }
+    let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name_tag[last_slash..].rfind(':') {
+        Some(i) => (
+            &name_tag[..last_slash + i],
+            Some(&name_tag[last_slash + i + 1..]),
+        ),
+        None => (name_tag, None),
+    };
+    if let Some(t) = tag {
+        let valid = !t.is_empty()
+            && t.len() <= 128
+            && t.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !valid {
+            return Err(format!(
+                "the tag `{t}` must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
+            ));
+        }
+    }
+    if name.len() > 255 {
+        return Err(format!(
+            "the name is {} characters long, at most 255 are allowed",
+            name.len()
+        ));
+    }
+    let mut components: Vec<&str> = name.split('/').collect();
+    if components.len() > 1 {
+        let first = components[0];
+        let is_domain = first.contains(['.', ':'])
+            || first == "localhost"
+            || first.chars().any(|c| c.is_ascii_uppercase());
+        if is_domain {
+            check_host_port(first)
+                .map_err(|why| format!("the registry `{first}` is invalid: {why}"))?;
+            components.remove(0);
+        }
+    }
+    for c in components {
+        if c.is_empty() {
+            return Err("the repository has an empty path component".into());
+        }
+        if c.chars().any(|x| x.is_ascii_uppercase()) {
+            return Err(format!("the repository path `{c}` must be lower-case"));
+        }
+        // alnum+ ((\.|_|__|-+) alnum+)*
+        let bytes = c.as_bytes();
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        let mut i = 0;
+        let mut ok = !bytes.is_empty() && alnum(bytes[0]) && alnum(bytes[bytes.len() - 1]);
+        while ok && i < bytes.len() {
+            if alnum(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let sep_start = i;
+            while i < bytes.len() && !alnum(bytes[i]) {
+                i += 1;
+            }
+            let sep = &c[sep_start..i];
+            ok = matches!(sep, "." | "_" | "__") || sep.chars().all(|x| x == '-');
+        }
+        if !ok {
+            return Err(format!(
+                "the repository path `{c}` may only hold lower-case letters and digits separated by '.', '_', '__' or '-'"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_digest(d: &str) -> Result<(), String> {
+    let Some((algo, hex)) = d.split_once(':') else {
+        return Err(format!(
+            "the digest `{d}` must be ALGORITHM:HEX, e.g. sha256:..."
+        ));
+    };
+    let algo_ok = !algo.is_empty()
+        && algo.split(['+', '.', '_', '-']).all(|p| {
+            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && p.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    if !algo_ok {
+        return Err(format!("the digest algorithm `{algo}` is invalid"));
+    }
+    if hex.len() < 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err("the digest must hold at least 32 hexadecimal digits".into());
+    }
+    if algo == "sha256" && hex.len() != 64 {
+        return Err(format!(
+            "a sha256 digest has 64 hexadecimal digits, not {}",
+            hex.len()
+        ));
+    }
+    if algo == "sha256" && hex.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err("a sha256 digest is written in lower case".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -152,9 +758,118 @@ mod tests {
         for ok in ["10Gi", "100m", "0.5", "1e3", "2", "128Mi", "1.5G"] {
             assert!(check_quantity(ok).is_ok(), "{ok}");
         }
-        for bad in ["10GB", "ten", "", "Gi", "1.2.3", "5 Gi"] {
+        for bad in ["10GB", "ten", "", "Gi", "1.2.3", "5 Gi", "-1Gi"] {
             assert!(check_quantity(bad).is_err(), "{bad}");
         }
         assert!(check_quantity("10GB").unwrap_err().contains("Gi"));
+        assert_eq!(quantity_value("500m"), Some(0.5));
+        assert_eq!(quantity_value("1Ki"), Some(1024.0));
+        assert_eq!(quantity_value("1e3"), Some(1000.0));
+        assert!(quantity_value("1Gi") > quantity_value("1000Mi"));
+    }
+
+    #[test]
+    fn images() {
+        for ok in [
+            "nginx",
+            "nginx:1.27",
+            "registry.example.com/my-microservice:1.4.2",
+            "localhost:5000/a/b_c__d-e.f:v1",
+            "Registry.Example.com/app:1",
+            "ghcr.io/org/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "app:1.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(check_image(ok).is_ok(), "{ok}: {:?}", check_image(ok));
+        }
+        for bad in [
+            "",
+            "registry.example.com/MyApp:1.0",
+            "app:",
+            "app:.1",
+            "app:1.0 beta",
+            "app@sha256:xyz",
+            "app@sha256:0123456789abcdef0123456789abcdef",
+            "a//b",
+            "app-:1",
+            "registry.example.com:99999/app",
+        ] {
+            assert!(check_image(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses_and_urls() {
+        for ok in ["10.0.0.11", "fd00::1", "node-1.example.com", "localhost"] {
+            assert!(check_address(ok).is_ok(), "{ok}");
+        }
+        for bad in ["10.0.0.300", "my host", "-a.example.com", "a..b", "1.2.3"] {
+            assert!(check_address(bad).is_err(), "{bad}");
+        }
+        assert!(check_api_endpoint("https://10.0.0.10:6443").is_ok());
+        assert!(check_api_endpoint("https://[fd00::1]:6443").is_ok());
+        for bad in [
+            "https://10.0.0.10",
+            "http://10.0.0.10:6443",
+            "https://10.0.0.10:6443/api",
+            "https://:6443",
+        ] {
+            assert!(check_api_endpoint(bad).is_err(), "{bad}");
+        }
+        assert!(check_chart_repo("https://charts.longhorn.io").is_ok());
+        assert!(check_chart_repo("oci://registry-1.docker.io/bitnamicharts").is_ok());
+        assert!(check_chart_repo("http://charts.example.com").is_err());
+        assert!(check_chart_repo("charts.example.com").is_err());
+        assert!(check_git_repo("git@gitlab.com:group/project.git").is_ok());
+        assert!(check_git_repo("https://gitlab.com/your-repo.git").is_ok());
+        assert!(check_git_repo("gitlab.com/x").is_err());
+    }
+
+    #[test]
+    fn labels_taints_env_paths_durations() {
+        assert!(check_label_key("node-role.kubernetes.io/worker").is_ok());
+        assert!(check_label_key("zone").is_ok());
+        for bad in ["-zone", "a/b/c", "/x", "Example.com/x", &"k".repeat(64)] {
+            assert!(check_label_key(bad).is_err(), "{bad}");
+        }
+        assert!(check_label_value("").is_ok());
+        assert!(check_label_value("a b").is_err());
+        assert!(check_taint("dedicated=db:NoSchedule").is_ok());
+        assert!(check_taint("gpu:NoExecute").is_ok());
+        assert!(check_taint("dedicated=db").is_err());
+        assert!(check_taint("dedicated=db:Never").is_err());
+        assert!(check_env_name("LOG_LEVEL").is_ok());
+        assert!(check_env_name("1X").is_err());
+        assert!(check_env_name("A B").is_err());
+        assert!(check_http_path("/health").is_ok());
+        assert!(check_http_path("health").is_err());
+        assert!(check_http_path("/he alth").is_err());
+        for ok in ["15s", "1m30s", "15d", "0", "500ms", "1h"] {
+            assert!(check_duration(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "15", "s", "30s1m", "1x", "1.5s"] {
+            assert!(check_duration(bad).is_err(), "{bad}");
+        }
+        assert!(check_k3s_version("v1.31.4+k3s1").is_ok());
+        assert!(check_k3s_version("v1.31.4-rc1+k3s1").is_ok());
+        assert!(check_k3s_version("1.31.4").is_err());
+        assert!(check_k3s_version("v1.31+k3s1").is_err());
+    }
+
+    #[test]
+    fn builtin_kinds() {
+        assert!(check_builtin_kind("apps/v1", "Deployment")
+            .unwrap()
+            .is_some());
+        assert!(check_builtin_kind("v1", "Deployment")
+            .unwrap_err()
+            .contains("a Deployment is apps/v1"));
+        assert!(check_builtin_kind("apps/v1", "Deploymnet")
+            .unwrap_err()
+            .contains("did you mean Deployment?"));
+        assert!(check_builtin_kind("cert-manager.io/v1", "Certificate")
+            .unwrap()
+            .is_none());
+        assert!(is_cluster_scoped("ClusterRole"));
+        assert!(!is_cluster_scoped("Role"));
     }
 }

@@ -41,7 +41,6 @@ pub(super) fn expand_nodes(b: &mut Builder) {
             "kernel_modules": modules,
             "sysctl": sysctl,
             "swap": "off",
-            "facts": null,
         });
         if let Some(k) = &n.key {
             attrs["ssh"]["key"] = json!(k);

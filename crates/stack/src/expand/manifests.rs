@@ -60,18 +60,10 @@ pub fn read_manifest_files(raw: &mut RawStack, diags: &mut Vec<Diagnostic>) {
             );
         }
         for p in paths {
-            let text = match std::fs::read_to_string(&p) {
-                Ok(t) => t,
-                Err(e) => {
-                    diags.push(Diagnostic::error(
-                        "strata::manifest",
-                        span,
-                        format!("cannot read {}: {e}", p.display()),
-                    ));
-                    continue;
-                }
+            let Some(file) = crate::load::read_source(&mut raw.sources, &p, Some(span), diags)
+            else {
+                continue;
             };
-            let file = raw.sources.add(&crate::load::normalize(&p), text);
             let docs = parse_documents(raw, file, diags);
             raw.manifest_docs
                 .entry(address.clone())
@@ -109,7 +101,11 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
         {
             continue;
         }
-        match serde_norway::from_str::<Value>(chunk) {
+        // Read as YAML values first: their mappings refuse duplicate keys,
+        // as the API server's strict decoding does.
+        let parsed = serde_norway::from_str::<serde_norway::Value>(chunk)
+            .and_then(|y| serde_json::to_value(&y).map_err(serde::ser::Error::custom));
+        match parsed {
             Ok(Value::Null) => {}
             Ok(v) => {
                 let kind_at = chunk
@@ -123,8 +119,14 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
                     ),
                     None => Span::new(file, start..start + 1),
                 };
-                check_object(&v, span, diags);
-                out.push(ManifestDoc { value: v, span });
+                let namespace_span = key_line(chunk, "namespace:")
+                    .map(|(a, b)| Span::new(file, start + a..start + b));
+                check_object(&v, span, namespace_span, diags);
+                out.push(ManifestDoc {
+                    value: v,
+                    span,
+                    namespace_span,
+                });
             }
             Err(e) => {
                 let at = e.location().map_or(start, |l| start + l.index());
@@ -167,7 +169,22 @@ fn file_lines(message: &str, lines_before: usize) -> String {
     out
 }
 
-fn check_object(v: &Value, span: Span, diags: &mut Vec<Diagnostic>) {
+/// The byte range (within `chunk`) of the first line whose text starts with
+/// `key`, after indentation: where `namespace:` is written.
+fn key_line(chunk: &str, key: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in chunk.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim_start().starts_with(key) {
+            let end = offset + line.trim_end().len();
+            return Some((offset + indent, end));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn check_object(v: &Value, span: Span, namespace_span: Option<Span>, diags: &mut Vec<Diagnostic>) {
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
         .filter(|k| !v[*k].is_string())
@@ -188,6 +205,39 @@ fn check_object(v: &Value, span: Span, diags: &mut Vec<Diagnostic>) {
     if let Err(why) = k8s::check_subdomain(name) {
         diags.push(crate::decode::name_error(span, name, &why));
     }
+    let api = v["apiVersion"].as_str().unwrap_or_default();
+    let kind = v["kind"].as_str().unwrap_or_default();
+    if let Err(why) = k8s::check_builtin_kind(api, kind) {
+        diags.push(
+            Diagnostic::error(
+                "strata::api-version",
+                span,
+                format!("{kind} `{name}` would be refused: {why}"),
+            )
+            .label("wrong apiVersion or kind")
+            .help("write the apiVersion the kind is served at, e.g. apiVersion: apps/v1 for a Deployment"),
+        );
+    }
+    match &v["metadata"]["namespace"] {
+        Value::Null => {}
+        Value::String(ns) => {
+            if let Err(why) = k8s::check_label(ns) {
+                diags.push(crate::decode::name_error(
+                    namespace_span.unwrap_or(span),
+                    ns,
+                    &why,
+                ));
+            }
+        }
+        other => diags.push(
+            Diagnostic::error(
+                "strata::manifest-object",
+                namespace_span.unwrap_or(span),
+                format!("metadata.namespace must be a string, not {other}"),
+            )
+            .label("not a namespace name"),
+        ),
+    }
 }
 
 /// Records the CRDs that manifests install, before anything asks for them.
@@ -201,6 +251,20 @@ pub(super) fn register_providers(b: &mut Builder) {
             .flatten()
         {
             if d.value["kind"] == "CustomResourceDefinition" {
+                let cluster = d.value["spec"]["scope"] == "Cluster";
+                b.crd_scopes.insert(
+                    (
+                        d.value["spec"]["group"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                        d.value["spec"]["names"]["kind"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    cluster,
+                );
                 let group = d.value["spec"]["group"]
                     .as_str()
                     .unwrap_or_default()
@@ -242,7 +306,23 @@ pub(super) fn expand_manifests(b: &mut Builder) {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let suffix = if k8s::is_cluster_scoped(&kind) || kind.is_empty() {
+            let api = v["apiVersion"].as_str().unwrap_or_default();
+            let group = k8s::group_of(api).to_string();
+            let cluster_scoped = k8s::is_cluster_scoped(&kind)
+                || b.crd_scopes.get(&(group, kind.clone())) == Some(&true);
+            let suffix = if cluster_scoped || kind.is_empty() {
+                if let Some(ns) = v["metadata"]["namespace"].as_str() {
+                    b.diags.push(
+                        Diagnostic::error(
+                            "strata::cluster-scoped",
+                            d.namespace_span.unwrap_or(d.span),
+                            format!("{kind} `{name}` is cluster-scoped and cannot be in namespace `{ns}`"),
+                        )
+                        .label("a cluster-scoped object has no namespace")
+                        .also(d.span, format!("{kind} lives outside namespaces"))
+                        .help("remove metadata.namespace"),
+                    );
+                }
                 format!("{kind}/{name}")
             } else {
                 if v["metadata"]["namespace"].as_str().is_none() {

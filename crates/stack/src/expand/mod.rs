@@ -50,6 +50,8 @@ pub(crate) struct Builder<'a> {
     pub k3s_all: Vec<Address>,
     /// (group, kind or "*") -> component providing that CRD.
     pub crd_providers: Vec<(String, String, String)>,
+    /// (group, kind) -> whether the stack's CRD for it is cluster-scoped.
+    pub crd_scopes: HashMap<(String, String), bool>,
     /// Object identity -> address, to catch two components making one object.
     identities: HashMap<String, (Address, Span)>,
 }
@@ -258,6 +260,7 @@ pub fn expand(model: &StackModel, raw: &RawStack, diags: &mut Vec<Diagnostic>) -
         servers: Vec::new(),
         k3s_all: Vec::new(),
         crd_providers: Vec::new(),
+        crd_scopes: HashMap::new(),
         identities: HashMap::new(),
     };
     hosts::expand_nodes(&mut b);
