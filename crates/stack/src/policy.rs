@@ -218,7 +218,8 @@ fn spread(cx: &mut Ctx, nodes: usize) {
         )
         .label(format!("replicas beyond {nodes} stay Pending"))
         .help(format!(
-            "use at most {nodes} replicas, add nodes, or set spread = \"preferred\""
+            "use at most {nodes} replica{}, add nodes, or set spread = \"preferred\"",
+            plural(nodes)
         ));
         cx.report("ha/spread-replicas", &[&a.common], d);
     }
