@@ -2,7 +2,7 @@
 //! [`Diagnostic`] pointing at file:line:col with a snippet and a fix hint; all
 //! of them are collected and reported at once.
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceCode, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -313,7 +313,7 @@ const STATE_KEYS: &[Key] = &[
     Key::new(
         "path",
         Type::Str(Format::File),
-        "The state file, relative to the working directory.",
+        "The state file of the local backend.",
     )
     .default(DefaultValue::Computed("state/NAME.json")),
 ];
@@ -913,7 +913,7 @@ pub const SECTIONS: &[Section] = &[
             Export { name: "storage_class", doc: "`longhorn`" },
             Export { name: "namespace", doc: "the namespace" },
         ],
-        example: "[storage.longhorn]\nreplicas = 1\n",
+        example: "[k3s.main]\nversion = \"v1.31.4+k3s1\"\ndisable = [\"local-storage\"]\n\n[storage.longhorn]\nreplicas = 1\n",
     },
     Section {
         name: "service",
