@@ -212,7 +212,7 @@ const MAX_LINE: usize = 100;
 /// Most lines a span covers in a snippet.
 const MAX_SPAN_LINES: usize = 6;
 /// Longest message or label; longer ones are cut in the middle.
-const MAX_MESSAGE: usize = 400;
+const MAX_MESSAGE: usize = 300;
 
 /// The few lines around a span, with long lines cut to a window, so that a
 /// snippet stays short whatever the file holds. Line numbers are those of
@@ -328,6 +328,18 @@ fn excerpt(name: &str, text: &str, start: usize, end: usize) -> (Excerpt, usize,
         anchor: (new_start, column),
     };
     (ex, new_start, new_end)
+}
+
+/// A user's value as shown in a message: long ones are cut in the middle.
+pub fn elide(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(40).collect();
+    let tail: Vec<char> = value.chars().rev().take(15).collect();
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
 }
 
 /// Cuts a long message in the middle.

@@ -8,7 +8,13 @@ use crate::schema::Format;
 /// Checks a literal string against its format: the problem, naming the key,
 /// or `None` when it is valid.
 pub fn check_format(format: Format, key: &str, v: &str, span: Span) -> Option<Diagnostic> {
-    check(format, key, v, span).err()
+    check(format, key, v, span).err().map(|mut d| {
+        // Long values are cut in the message; the snippet shows where.
+        if v.chars().count() > 60 {
+            d.message = d.message.replace(v, &crate::diag::elide(v));
+        }
+        d
+    })
 }
 
 // The error is turned into an `Option` at once by `check_format`.

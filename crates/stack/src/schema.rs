@@ -631,7 +631,7 @@ const SPREAD: Type = Type::Enum {
 const APP_KEYS: &[Key] = &[
     Key::new("image", Type::Str(Format::Image), "Container image.")
         .required()
-        .refs(Refs::Plain("the Deployment, visible to anyone who can read pods"))
+        .refs(Refs::Plain("plain text in the Deployment"))
         .example("\"registry.example.com/api:${vars.image_tag}\""),
     Key::new("namespace", LABEL, "Namespace.").default(DefaultValue::Computed("NAME")),
     Key::new("port", Type::Port, "Container port, named `http`, also the Service port.")

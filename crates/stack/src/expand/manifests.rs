@@ -130,6 +130,10 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
             }
             Err(e) => {
                 let at = e.location().map_or(start, |l| start + l.index());
+                if let Some(d) = duplicate_key(&e.to_string(), &text, file, at) {
+                    diags.push(d);
+                    continue;
+                }
                 diags.push(
                     Diagnostic::error(
                         "strata::yaml",
@@ -146,6 +150,44 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
         }
     }
     out
+}
+
+/// A duplicate key, located at its second occurrence (the parser points at
+/// the first): the API server's strict decoding refuses it.
+fn duplicate_key(message: &str, text: &str, file: usize, first_at: usize) -> Option<Diagnostic> {
+    let key = message
+        .split_once("duplicate entry with key \"")?
+        .1
+        .split_once('"')?
+        .0;
+    let line_start = text[..first_at].rfind('\n').map_or(0, |p| p + 1);
+    let indent = first_at - line_start;
+    let mut offset = line_start;
+    let mut seen = Vec::new();
+    for line in text[line_start..].split_inclusive('\n') {
+        let here = line.len() - line.trim_start().len();
+        if !seen.is_empty() && here < indent && !line.trim().is_empty() {
+            break;
+        }
+        if here == indent && line.trim_start().starts_with(&format!("{key}:")) {
+            seen.push(offset + here);
+        }
+        offset += line.len();
+    }
+    let (first, second) = (*seen.first()?, *seen.get(1)?);
+    Some(
+        Diagnostic::error(
+            "strata::yaml-duplicate-key",
+            Span::new(file, second..second + key.len()),
+            format!("YAML error: the key `{key}` is written twice in one mapping"),
+        )
+        .label("written again here")
+        .also(
+            Span::new(file, first..first + key.len()),
+            format!("`{key}` is first written here"),
+        )
+        .help("the API server refuses duplicate fields; keep one"),
+    )
 }
 
 /// The YAML parser numbers lines within one document; shifts every
