@@ -327,3 +327,86 @@ fn expect_files_parse() {
     assert!(unwrap_lines(wrapped).contains("a long message"));
     assert!(unwrap_lines(wrapped).contains(" 1 │ x = 1"));
 }
+
+/// Copies `stacks/` into `to`.
+fn copy_stacks(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    copy_case(&from, to, false).expect("copy stacks/");
+}
+
+/// The binary on mutated copies of the production stack: every line that
+/// sets a value gets a tricky value instead. Each run exits 0 or 1, never
+/// panics, and every error it prints is located.
+#[test]
+fn mutated_production_stacks_exit_zero_or_one_with_located_errors() {
+    const VALUES: &[&str] = &[
+        "\"\"",
+        "-1",
+        "3000000000",
+        "[]",
+        "{ a = 1 }",
+        "\"${vars.nope}\"",
+        "\"${\"",
+        "\"${node_group.worker.addresses}\"",
+        "\"${secret.pg_password}\"",
+        "\"10.0.0.300\"",
+    ];
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let stacks = tmp.path().join("stacks");
+    copy_stacks(&stacks);
+    let files = [
+        "production/stack.toml",
+        "common/platform.toml",
+        "common/app.toml",
+    ];
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for file in files {
+        let path = stacks.join(file);
+        let original = fs::read_to_string(&path).expect("read the stack file");
+        let lines: Vec<&str> = original.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((key, _)) = line.split_once(" = ") else {
+                continue;
+            };
+            let value = VALUES[(i + runs) % VALUES.len()];
+            let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            mutated[i] = format!("{key} = {value}");
+            fs::write(&path, mutated.join("\n")).expect("write the mutated file");
+            runs += 1;
+            let out = assert_cmd::cargo::cargo_bin_cmd!("strata")
+                .args(["validate", "production"])
+                .current_dir(&stacks)
+                .env("NO_COLOR", "1")
+                .timeout(Duration::from_secs(60))
+                .output()
+                .expect("strata runs");
+            let stderr = unwrap_lines(&String::from_utf8_lossy(&out.stderr));
+            let what = format!("{file}:{} = {value}", i + 1);
+            match out.status.code() {
+                Some(0) | Some(1) => {}
+                other => failures.push(format!("{what}: exit code {other:?}\n{stderr}")),
+            }
+            if stderr.contains("panicked") {
+                failures.push(format!("{what}: panicked\n{stderr}"));
+            }
+            for block in stderr.split("\n\n").filter(|b| b.contains("× ")) {
+                // "at FILE:LINE:COL" (joined onto the message by unwrap_lines).
+                let located = block.split("at ").skip(1).any(|rest| {
+                    rest.split_whitespace().next().is_some_and(|t| {
+                        let mut parts = t.rsplitn(3, ':');
+                        parts.next().is_some_and(|c| c.parse::<u32>().is_ok())
+                            && parts.next().is_some_and(|l| l.parse::<u32>().is_ok())
+                            && parts.next().is_some()
+                    })
+                });
+                if !located {
+                    failures.push(format!("{what}: an error without a location:\n{block}"));
+                }
+            }
+        }
+        fs::write(&path, original).expect("restore the file");
+    }
+    assert!(runs >= 40, "only {runs} mutations");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
