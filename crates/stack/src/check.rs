@@ -319,6 +319,10 @@ impl Decoder<'_> {
                 };
                 let mut out = Vec::new();
                 for e in &t.entries {
+                    if e.key.contains("${") {
+                        self.reference_in_key(&e.key, e.key_span);
+                        continue;
+                    }
                     if let Some(d) = check_format(*key_format, &e.key, &e.key, e.key_span) {
                         self.diags.push(d);
                         continue;
@@ -538,6 +542,18 @@ impl Decoder<'_> {
         Some(Template { pieces, span })
     }
 
+    fn reference_in_key(&mut self, key: &str, span: Span) {
+        self.diags.push(
+            Diagnostic::error(
+                "strata::reference",
+                span,
+                format!("the key `{key}` holds a reference; keys are written as they are"),
+            )
+            .label("references are resolved in values only")
+            .help("write the key itself"),
+        );
+    }
+
     fn no_refs_here(&mut self, r: &Ref, place: &Place) {
         self.diags.push(
             Diagnostic::error(
@@ -592,6 +608,9 @@ impl Decoder<'_> {
                 t.entries
                     .iter()
                     .map(|e| {
+                        if e.key.contains("${") {
+                            self.reference_in_key(&e.key, e.key_span);
+                        }
                         let p = format!("{path}.{}", e.key);
                         (e.key.clone(), self.values_of(&e.value, refs, &p, c))
                     })

@@ -380,29 +380,26 @@ fn default_storage_classes(cx: &mut Ctx, e: &Expanded) {
             defaults.push(("Longhorn's `longhorn`".into(), s.common.span, &s.common));
         }
     }
-    for mf in &m.manifests {
-        for r in &e.resources {
-            if !r
-                .address
+    for r in &e.resources {
+        if r.attributes["kind"] != "StorageClass" {
+            continue;
+        }
+        let component = r.address.as_str().split('/').next().unwrap_or_default();
+        let Some(mf) = m.manifests.iter().find(|mf| mf.common.address == component) else {
+            continue;
+        };
+        let annotation =
+            &r.attributes["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"];
+        if annotation == "true" {
+            let name = r.attributes["metadata"]["name"]
                 .as_str()
-                .starts_with(&format!("{}/", mf.common.address))
-                || r.attributes["kind"] != "StorageClass"
-            {
-                continue;
-            }
-            let annotation = &r.attributes["metadata"]["annotations"]
-                ["storageclass.kubernetes.io/is-default-class"];
-            if annotation == "true" {
-                let name = r.attributes["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default();
-                let span = e.origins.get(&r.address).copied().unwrap_or(mf.common.span);
-                defaults.push((
-                    format!("`{name}` from [{}]", mf.common.address),
-                    span,
-                    &mf.common,
-                ));
-            }
+                .unwrap_or_default();
+            let span = e.origins.get(&r.address).copied().unwrap_or(mf.common.span);
+            defaults.push((
+                format!("`{name}` from [{}]", mf.common.address),
+                span,
+                &mf.common,
+            ));
         }
     }
     if defaults.len() < 2 {

@@ -86,7 +86,9 @@ pub(super) fn expand_apps(b: &mut Builder) {
             .as_str()
             .and_then(|s| s.rsplit_once(':'))
             .map(|(_, t)| t.to_string())
-            .filter(|t| !t.contains('/'));
+            .filter(|t| !t.contains('/'))
+            // The tag labels the pods; a tag that is no label value is left out.
+            .filter(|t| crate::k8s::check_label_value(t).is_ok());
         let deployment = deployment(a, &labels, image, tag);
         let mut dep_deps = deps.clone();
         dep_deps.extend([sa_addr, cm_addr, secret_addr]);

@@ -121,7 +121,10 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
                 };
                 let namespace_span = key_line(chunk, "namespace:")
                     .map(|(a, b)| Span::new(file, start + a..start + b));
-                check_object(&v, span, namespace_span, diags);
+                let locate = |key: &str| {
+                    key_line(chunk, key).map(|(a, b)| Span::new(file, start + a..start + b))
+                };
+                check_object(&v, span, namespace_span, &locate, diags);
                 out.push(ManifestDoc {
                     value: v,
                     span,
@@ -226,7 +229,13 @@ fn key_line(chunk: &str, key: &str) -> Option<(usize, usize)> {
     None
 }
 
-fn check_object(v: &Value, span: Span, namespace_span: Option<Span>, diags: &mut Vec<Diagnostic>) {
+fn check_object(
+    v: &Value,
+    span: Span,
+    namespace_span: Option<Span>,
+    locate: &dyn Fn(&str) -> Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
         .filter(|k| !v[*k].is_string())
@@ -244,11 +253,54 @@ fn check_object(v: &Value, span: Span, namespace_span: Option<Span>, diags: &mut
         return;
     }
     let name = v["metadata"]["name"].as_str().unwrap_or_default();
-    if let Err(why) = k8s::check_subdomain(name) {
-        diags.push(crate::decode::name_error(span, name, &why));
-    }
     let api = v["apiVersion"].as_str().unwrap_or_default();
     let kind = v["kind"].as_str().unwrap_or_default();
+    // The API server's name rules: Services and Namespaces are labels (a
+    // Service's starting with a letter), most other kinds DNS subdomains.
+    let check_name = match (k8s::group_of(api), kind) {
+        ("", "Service") => k8s::check_dns1035,
+        ("", "Namespace") => k8s::check_label,
+        _ => k8s::check_subdomain,
+    };
+    if let Err(why) = check_name(name) {
+        let at = locate("name:").unwrap_or(span);
+        diags.push(crate::decode::name_error(at, name, &why));
+    }
+    for (field, values_too) in [("labels", true), ("annotations", false)] {
+        let Some(map) = v["metadata"][field].as_object() else {
+            continue;
+        };
+        for (key, value) in map {
+            let at = locate(&format!("{key}:"))
+                .or_else(|| locate(&format!("\"{key}\":")))
+                .unwrap_or(span);
+            let problem = k8s::check_label_key(key)
+                .map_err(|why| format!("the {field} key `{key}` is invalid: {why}"))
+                .and_then(|()| match value {
+                    Value::String(s) if values_too => k8s::check_label_value(s).map_err(|why| {
+                        format!(
+                            "the label value `{}` is invalid: {why}",
+                            crate::diag::elide(s)
+                        )
+                    }),
+                    Value::String(_) => Ok(()),
+                    other => Err(format!(
+                        "the {field} value of `{key}` must be a string, not {other}"
+                    )),
+                });
+            if let Err(why) = problem {
+                diags.push(
+                    Diagnostic::error(
+                        "strata::manifest-metadata",
+                        at,
+                        format!("{kind} `{name}` would be refused: {why}"),
+                    )
+                    .label(format!("invalid {field}"))
+                    .help("label keys are NAME or PREFIX/NAME (NAME up to 63 letters, digits, '-', '_', '.'); label values up to 63 such characters; quote values such as \"true\" or \"1\""),
+                );
+            }
+        }
+    }
     if let Err(why) = k8s::check_builtin_kind(api, kind) {
         diags.push(
             Diagnostic::error(
