@@ -290,17 +290,19 @@ PodDisruptionBudget NAME-pdb; `monitoring` adds a ServiceMonitor NAME-monitor
 }
 
 fn policy(out: &mut String) {
-    out.push_str(
+    let _ = write!(
+        out,
         "## HA policy checks
 
 Mistakes that only show during an outage. They are warnings, errors with
 `--strict` (on `validate` and `plan`); a component silences one with
 `allow = [\"CODE\"]`. Defaults count: a one-node stack is warned that an app's
-default 2 replicas cannot spread.
+default {} replicas cannot spread.
 
 | code | what it catches |
 |---|---|
 ",
+        app_default("replicas")
     );
     for c in CHECKS {
         let _ = writeln!(out, "| `{}` | {} |", c.code, c.doc.replace('|', "\\|"));
