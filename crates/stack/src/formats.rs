@@ -39,7 +39,7 @@ fn check(format: Format, key: &str, v: &str, span: Span) -> Result<(), Diagnosti
             .label("invalid quantity")
             .help("write sizes like \"10Gi\", \"512Mi\" and CPU like \"500m\" or \"2\"")
         }),
-        Format::HttpPath => k8s::check_http_path(v).map_err(|why| {
+        Format::HttpPath => crate::syntax::check_http_path(v).map_err(|why| {
             let noun = if key == "path" {
                 "metrics path".to_string()
             } else {
@@ -49,32 +49,32 @@ fn check(format: Format, key: &str, v: &str, span: Span) -> Result<(), Diagnosti
                 .label("not an HTTP path")
                 .help(format!("e.g. {key} = \"/health\""))
         }),
-        Format::Duration => k8s::check_duration(v).map_err(|why| {
+        Format::Duration => crate::syntax::check_duration(v).map_err(|why| {
             invalid("a duration", why).label("expected e.g. \"30s\", \"1m30s\" or \"15d\"")
         }),
-        Format::ChartRepo => k8s::check_chart_repo(v).map_err(|why| {
+        Format::ChartRepo => crate::syntax::check_chart_repo(v).map_err(|why| {
             invalid("a chart repository URL", why)
                 .label("expected https://... or oci://...")
                 .help("k3s's Helm controller fetches charts over HTTPS or from an OCI registry")
         }),
-        Format::GitRepo => k8s::check_git_repo(v).map_err(|why| {
+        Format::GitRepo => crate::syntax::check_git_repo(v).map_err(|why| {
             invalid("a Git repository URL", why)
                 .label("expected https://..., ssh://... or git@host:path")
         }),
-        Format::ServerUrl => k8s::check_server_url(v)
+        Format::ServerUrl => crate::syntax::check_server_url(v)
             .map_err(|why| invalid("an API server URL", why).label("expected https://HOST[:PORT]")),
-        Format::ApiEndpoint => k8s::check_api_endpoint(v).map_err(|why| {
+        Format::ApiEndpoint => crate::syntax::check_api_endpoint(v).map_err(|why| {
             invalid("an API endpoint", why)
                 .label("expected https://HOST:PORT")
                 .help("e.g. api_endpoint = \"https://10.0.0.10:6443\" (a load balancer or VIP in front of the servers)")
         }),
-        Format::Address => k8s::check_address(v).map_err(|why| {
+        Format::Address => crate::syntax::check_address(v).map_err(|why| {
             invalid("an IP address or DNS name", why)
                 .label("not an address")
                 .help("e.g. address = \"10.0.0.11\" or \"node-1.example.com\"")
         }),
-        Format::Image => k8s::check_image(v).map_err(|why| image_error(v, &why, span)),
-        Format::K3sVersion => k8s::check_k3s_version(v).map_err(|_| {
+        Format::Image => crate::syntax::check_image(v).map_err(|why| image_error(v, &why, span)),
+        Format::K3sVersion => crate::syntax::check_k3s_version(v).map_err(|_| {
             Diagnostic::error(
                 "strata::k3s-version",
                 span,

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod reference;
 pub mod schema;
 pub mod secrets;
+pub mod syntax;
 pub mod template;
 pub mod value;
 

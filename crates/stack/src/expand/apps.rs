@@ -76,7 +76,7 @@ pub(super) fn expand_apps(b: &mut Builder) {
         let image = b.scope.eval(&a.image).value;
         if a.image.as_literal().is_none() {
             // References resolved only now: check the image they make.
-            if let Some(Err(why)) = image.as_str().map(crate::k8s::check_image) {
+            if let Some(Err(why)) = image.as_str().map(crate::syntax::check_image) {
                 let v = image.as_str().unwrap_or_default();
                 b.diags
                     .push(crate::formats::image_error(v, &why, a.image.span));
