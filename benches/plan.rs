@@ -17,7 +17,7 @@ fn generate(dir: &Path, apps: usize) {
     );
     for i in 0..apps {
         s.push_str(&format!(
-            "\n[app.svc-{i}]\nimage = \"registry.example.com/svc-{i}:${{vars.tag}}\"\nnamespace = \"bench\"\nport = 8000\nhealth = \"/health\"\nautoscaling = {{ min = 2, max = 4, cpu = 70 }}\ndisruption = {{ min_available = 1 }}\nenv = {{ LOG_LEVEL = \"info\", INDEX = \"{i}\" }}\nresources = {{ requests = {{ cpu = \"100m\", memory = \"128Mi\" }} }}\n"
+            "\n[app.svc-{i}]\nimage = \"registry.example.com/svc-{i}:${{vars.tag}}\"\nnamespace = \"bench\"\nport = 8000\nhealth = \"/health\"\nautoscaling = {{ min = 2, max = 4, cpu = 70 }}\ndisruption = {{ min_available = 1 }}\nallow = [\"ha/spread-replicas\"]\nenv = {{ LOG_LEVEL = \"info\", INDEX = \"{i}\" }}\nresources = {{ requests = {{ cpu = \"100m\", memory = \"128Mi\" }} }}\n"
         ));
     }
     std::fs::create_dir_all(dir).unwrap();

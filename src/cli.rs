@@ -71,6 +71,9 @@ pub struct StackArgs {
     /// Override a variable of [vars]: --var image_tag=1.5.0 (repeatable). STRATA_VAR_<name> works too.
     #[arg(long = "var", value_name = "KEY=VALUE")]
     pub vars: Vec<String>,
+    /// Treat HA policy warnings (ha/...) as errors.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Output formats of a plan.

@@ -6,6 +6,9 @@
 //! message = "a substring the error output must contain"
 //! location = "stack.toml:7:11"   # FILE:LINE:COL, relative to the case dir
 //!
+//! flags = "--strict"             # optional: extra arguments for both commands
+//! max_lines = "60"               # optional: the error output's longest allowed length
+//!
 //! [[also]]                       # optional: further message/location pairs
 //! message = "..."
 //! location = "..."
@@ -23,13 +26,23 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Fewer cases than this means the corpus was lost or not found.
-const MIN_CASES: usize = 40;
+const MIN_CASES: usize = 135;
 
 /// One expected diagnostic: a message substring and a `FILE:LINE:COL`.
 #[derive(Debug, Clone)]
 struct Expect {
     message: String,
     location: String,
+}
+
+/// Everything `expect.toml` says about a case.
+#[derive(Debug, Clone, Default)]
+struct Case {
+    expects: Vec<Expect>,
+    /// Extra command-line arguments (`--strict`).
+    flags: Vec<String>,
+    /// The most lines the error output may have.
+    max_lines: Option<usize>,
 }
 
 fn corpus_dir() -> PathBuf {
@@ -55,11 +68,13 @@ fn string_value(line: &str, file: &Path) -> Result<(String, String), String> {
     Ok((key.trim().to_string(), value))
 }
 
-/// Parses `expect.toml`: top-level `message` and `location`, then any number
-/// of `[[also]]` tables with the same two keys.
-fn read_expect(file: &Path) -> Result<Vec<Expect>, String> {
+/// Parses `expect.toml`: top-level `message`, `location` and optional
+/// `flags` and `max_lines`, then any number of `[[also]]` tables with
+/// `message` and `location`.
+fn read_expect(file: &Path) -> Result<Case, String> {
     let text = fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let mut tables: Vec<(Option<String>, Option<String>)> = vec![(None, None)];
+    let mut case = Case::default();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -70,13 +85,25 @@ fn read_expect(file: &Path) -> Result<Vec<Expect>, String> {
             continue;
         }
         let (key, value) = string_value(line, file)?;
+        let top = tables.len() == 1;
         let current = tables.last_mut().expect("at least the top-level table");
         let slot = match key.as_str() {
             "message" => &mut current.0,
             "location" => &mut current.1,
+            "flags" if top => {
+                case.flags = value.split_whitespace().map(str::to_string).collect();
+                continue;
+            }
+            "max_lines" if top => {
+                case.max_lines =
+                    Some(value.parse().map_err(|e| {
+                        format!("{}: max_lines must be a number: {e}", file.display())
+                    })?);
+                continue;
+            }
             other => {
                 return Err(format!(
-                    "{}: unknown key `{other}` (expected message or location)",
+                    "{}: unknown key `{other}` (expected message, location, flags or max_lines)",
                     file.display()
                 ))
             }
@@ -85,7 +112,7 @@ fn read_expect(file: &Path) -> Result<Vec<Expect>, String> {
             return Err(format!("{}: `{key}` is given twice", file.display()));
         }
     }
-    tables
+    case.expects = tables
         .into_iter()
         .enumerate()
         .map(|(i, t)| match t {
@@ -100,7 +127,8 @@ fn read_expect(file: &Path) -> Result<Vec<Expect>, String> {
                 }
             )),
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(case)
 }
 
 /// Copies `from` into `to`, leaving out `expect.toml` at the top.
@@ -147,6 +175,27 @@ fn contains_location(haystack: &str, needle: &str) -> bool {
     })
 }
 
+/// The output with messages that the renderer wrapped (continued on lines
+/// starting with `│`) joined again, so that a message is found whole.
+fn unwrap_lines(stderr: &str) -> String {
+    let mut out = String::with_capacity(stderr.len());
+    for line in stderr.lines() {
+        match line.trim_start().strip_prefix("│ ") {
+            Some(rest) if !out.is_empty() => {
+                out.push(' ');
+                out.push_str(rest.trim_start());
+            }
+            _ => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(line);
+            }
+        }
+    }
+    out
+}
+
 /// Runs one case; returns its problems (empty when it passes).
 fn run_case(case_dir: &Path) -> Vec<String> {
     let name = case_dir
@@ -154,10 +203,11 @@ fn run_case(case_dir: &Path) -> Vec<String> {
         .expect("case directory has a name")
         .to_string_lossy()
         .to_string();
-    let expects = match read_expect(&case_dir.join("expect.toml")) {
-        Ok(e) => e,
+    let case = match read_expect(&case_dir.join("expect.toml")) {
+        Ok(c) => c,
         Err(e) => return vec![e],
     };
+    let expects = &case.expects;
     let tmp = tempfile::tempdir().expect("create a temporary directory");
     let stack = tmp.path().join(&name);
     if let Err(e) = copy_case(case_dir, &stack, true) {
@@ -170,6 +220,7 @@ fn run_case(case_dir: &Path) -> Vec<String> {
     for command in ["validate", "plan"] {
         let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("strata");
         cmd.arg(command)
+            .args(&case.flags)
             .arg(&stack)
             .current_dir(tmp.path())
             .env("NO_COLOR", "1")
@@ -187,6 +238,7 @@ fn run_case(case_dir: &Path) -> Vec<String> {
             }
         };
         let stderr = String::from_utf8_lossy(&output.stderr);
+        let messages = unwrap_lines(&stderr);
         let mut wrong = Vec::new();
         if output.status.code() != Some(1) {
             wrong.push(format!("exit code {:?}, expected 1", output.status.code()));
@@ -194,8 +246,14 @@ fn run_case(case_dir: &Path) -> Vec<String> {
         if stderr.contains("panicked") {
             wrong.push("it panicked".to_string());
         }
-        for e in &expects {
-            if !stderr.contains(&e.message) {
+        if let Some(max) = case.max_lines {
+            let lines = stderr.lines().count();
+            if lines > max {
+                wrong.push(format!("{lines} lines of output, at most {max} expected"));
+            }
+        }
+        for e in expects {
+            if !messages.contains(&e.message) {
                 wrong.push(format!("no message {:?}", e.message));
             }
             let location = format!("/{name}/{}", e.location);
@@ -261,7 +319,94 @@ fn broken_stacks_fail_with_located_diagnostics() {
 fn expect_files_parse() {
     let e = read_expect(&corpus_dir().join("dependency-cycle/expect.toml"))
         .expect("the dependency-cycle case has a valid expect.toml");
-    assert_eq!(e.len(), 2);
+    assert_eq!(e.expects.len(), 2);
+    assert!(e.flags.is_empty() && e.max_lines.is_none());
     assert!(contains_location("a/b.toml:13:1\n", "/b.toml:13:1"));
     assert!(!contains_location("a/b.toml:13:15\n", "/b.toml:13:1"));
+    let wrapped = "  × a long\n  │ message\n  │   at a/b.toml:1:2\n 1 │ x = 1\n";
+    assert!(unwrap_lines(wrapped).contains("a long message"));
+    assert!(unwrap_lines(wrapped).contains(" 1 │ x = 1"));
+}
+
+/// Copies `stacks/` into `to`.
+fn copy_stacks(to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    copy_case(&from, to, false).expect("copy stacks/");
+}
+
+/// The binary on mutated copies of the production stack: every line that
+/// sets a value gets a tricky value instead. Each run exits 0 or 1, never
+/// panics, and every error it prints is located.
+#[test]
+fn mutated_production_stacks_exit_zero_or_one_with_located_errors() {
+    const VALUES: &[&str] = &[
+        "\"\"",
+        "-1",
+        "3000000000",
+        "[]",
+        "{ a = 1 }",
+        "\"${vars.nope}\"",
+        "\"${\"",
+        "\"${node_group.worker.addresses}\"",
+        "\"${secret.pg_password}\"",
+        "\"10.0.0.300\"",
+    ];
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let stacks = tmp.path().join("stacks");
+    copy_stacks(&stacks);
+    let files = [
+        "production/stack.toml",
+        "common/platform.toml",
+        "common/app.toml",
+    ];
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for file in files {
+        let path = stacks.join(file);
+        let original = fs::read_to_string(&path).expect("read the stack file");
+        let lines: Vec<&str> = original.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some((key, _)) = line.split_once(" = ") else {
+                continue;
+            };
+            let value = VALUES[(i + runs) % VALUES.len()];
+            let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            mutated[i] = format!("{key} = {value}");
+            fs::write(&path, mutated.join("\n")).expect("write the mutated file");
+            runs += 1;
+            let out = assert_cmd::cargo::cargo_bin_cmd!("strata")
+                .args(["validate", "production"])
+                .current_dir(&stacks)
+                .env("NO_COLOR", "1")
+                .timeout(Duration::from_secs(60))
+                .output()
+                .expect("strata runs");
+            let stderr = unwrap_lines(&String::from_utf8_lossy(&out.stderr));
+            let what = format!("{file}:{} = {value}", i + 1);
+            match out.status.code() {
+                Some(0) | Some(1) => {}
+                other => failures.push(format!("{what}: exit code {other:?}\n{stderr}")),
+            }
+            if stderr.contains("panicked") {
+                failures.push(format!("{what}: panicked\n{stderr}"));
+            }
+            for block in stderr.split("\n\n").filter(|b| b.contains("× ")) {
+                // "at FILE:LINE:COL" (joined onto the message by unwrap_lines).
+                let located = block.split("at ").skip(1).any(|rest| {
+                    rest.split_whitespace().next().is_some_and(|t| {
+                        let mut parts = t.rsplitn(3, ':');
+                        parts.next().is_some_and(|c| c.parse::<u32>().is_ok())
+                            && parts.next().is_some_and(|l| l.parse::<u32>().is_ok())
+                            && parts.next().is_some()
+                    })
+                });
+                if !located {
+                    failures.push(format!("{what}: an error without a location:\n{block}"));
+                }
+            }
+        }
+        fs::write(&path, original).expect("restore the file");
+    }
+    assert!(runs >= 40, "only {runs} mutations");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

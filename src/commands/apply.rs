@@ -33,6 +33,7 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
     let stack = load(&StackArgs {
         dir,
         vars: args.vars.clone(),
+        strict: false,
     })?;
     let state_path = args
         .state

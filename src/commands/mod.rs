@@ -79,7 +79,10 @@ fn overrides(args: &StackArgs) -> Result<VarOverrides, String> {
 /// Loads a stack, printing diagnostics. `Err` carries nothing more to print.
 fn load(args: &StackArgs) -> Result<Stack, String> {
     let vars = overrides(args)?;
-    match strata_stack::load(&args.dir, &vars) {
+    let options = strata_stack::LoadOptions {
+        strict: args.strict,
+    };
+    match strata_stack::load_with(&args.dir, &vars, &options) {
         Ok(stack) => {
             print_diags(&stack.sources, &stack.warnings);
             Ok(stack)

@@ -10,7 +10,11 @@ fn state_path(loc: &StateLocation) -> Result<PathBuf, String> {
         return Ok(p.clone());
     }
     let dir = loc.stack.clone().unwrap_or_else(|| PathBuf::from("."));
-    let stack = load(&StackArgs { dir, vars: Vec::new() })
+    let stack = load(&StackArgs {
+        dir,
+        vars: Vec::new(),
+        strict: false,
+    })
         .map_err(|_| "error: cannot find the state without a valid stack\n  hint: pass --state PATH or --stack DIR".to_string())?;
     Ok(stack.default_state_path())
 }

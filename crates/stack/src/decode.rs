@@ -1,13 +1,17 @@
 //! Decoding merged tables into the typed [`StackModel`], with every problem
-//! reported as a located diagnostic.
+//! reported as a located diagnostic. Each table is first read against its key
+//! table ([`crate::schema`]) by [`Decoder::fields`]; the functions here and in
+//! `decode_hosts` and `decode_k8s` build the model from what passed.
 
 use crate::diag::{did_you_mean, Diagnostic, Span};
-use crate::k8s;
+use crate::fields::Fields;
 use crate::load::{Item, RawStack};
 use crate::model::*;
-use crate::template::{self, Piece, Template};
-use crate::value::{Node, TableReader, Val};
-use std::collections::BTreeMap;
+use crate::schema::{self, Key};
+use crate::template::{self, Piece, Ref};
+use crate::value::{Node, Val};
+use serde_json::Value as J;
+use std::collections::{BTreeMap, BTreeSet};
 use strata_engine::AttrPath;
 
 /// Variable overrides from `--var` and `STRATA_VAR_*`.
@@ -17,36 +21,21 @@ pub struct VarOverrides {
     pub values: Vec<(String, String, String)>,
 }
 
-/// Decodes a read stack.
-pub fn decode(
-    raw: &RawStack,
-    overrides: &VarOverrides,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<StackModel> {
+/// Decodes a read stack. A stack without `[stack]` is decoded too (that is
+/// reported where it is read), so that every other problem shows at once.
+pub fn decode(raw: &RawStack, overrides: &VarOverrides, diags: &mut Vec<Diagnostic>) -> StackModel {
     let mut d = Decoder {
         raw,
         vars: BTreeMap::new(),
+        failed_vars: BTreeSet::new(),
         diags,
     };
     d.vars(overrides);
-    let (stack_table, stack_span) = raw.stack.as_ref()?;
-    let mut r = TableReader::new(stack_table, "[stack]", *stack_span);
-    let name = d.name(
-        &mut r,
-        "name",
-        "name the stack, e.g. name = \"production\"",
-        k8s::check_label,
-    );
-    r.node("include");
-    let _ = r.str_list("include", d.diags);
-    let _ = r.str("description", d.diags);
-    let state = d.state_config(&mut r);
-    let cluster = d.cluster_target(&mut r);
-    r.finish(d.diags);
+    let (name, state, cluster) = d.stack_settings();
     let ssh = d.ssh();
     let secrets = d.secrets();
     let mut m = StackModel {
-        name: name.unwrap_or_default(),
+        name,
         state,
         cluster,
         ssh,
@@ -65,42 +54,43 @@ pub fn decode(
     };
     for item in &raw.items {
         let what = format!("[{}]", item.address());
-        let mut r = TableReader::new(&item.table, what, item.name_span);
-        let mut c = d.common(&mut r, item);
+        let mut c = Common {
+            address: item.address(),
+            name: item.name.clone(),
+            span: item.name_span,
+            ..Default::default()
+        };
+        d.check_component_name(item);
+        if item.section == "service" {
+            m.services
+                .extend(crate::decode_k8s::service(&mut d, item, &what, &mut c));
+            continue;
+        }
+        let section = schema::section(item.section).expect("every section has a key table");
+        let keys: [&'static [Key]; 2] = [section.keys, schema::COMMON_KEYS];
+        let f = d.fields(&item.table, what, item.name_span, &keys, &mut c);
+        d.common(&f, &mut c);
         match item.section {
-            "node" => {
-                if let Some(n) = d.node(&mut r, &mut c, &m.ssh, item.name.clone(), None) {
-                    m.nodes.push(n);
-                }
-            }
-            "node_group" => d.node_group(&mut r, &mut c, &mut m),
-            "k3s" => m.clusters.extend(d.k3s(&mut r, &mut c)),
-            "storage" => m.storages.extend(d.storage(&mut r, &mut c)),
-            "service" => m
-                .services
-                .extend(crate::decode_k8s::service(&mut d, &mut r, &mut c)),
-            "chart" => m
-                .charts
-                .extend(crate::decode_k8s::chart(&mut d, &mut r, &mut c)),
-            "app" => m
-                .apps
-                .extend(crate::decode_k8s::app(&mut d, &mut r, &mut c)),
-            "manifest" => m
-                .manifests
-                .extend(crate::decode_k8s::manifest(&mut d, &mut r, &mut c)),
+            "node" => m
+                .nodes
+                .extend(d.node(&f, &c, &m.ssh, item.name.clone(), None)),
+            "node_group" => d.node_group(&f, &c, &mut m),
+            "k3s" => m.clusters.extend(d.k3s(&f, &c)),
+            "storage" => m.storages.extend(d.storage(&f, &c)),
+            "chart" => m.charts.extend(crate::decode_k8s::chart(&mut d, &f, &c)),
+            "app" => m.apps.extend(crate::decode_k8s::app(&mut d, &f, &c)),
+            "manifest" => m.manifests.extend(crate::decode_k8s::manifest(&f, &c)),
             "application" => m
                 .applications
-                .extend(crate::decode_k8s::application(&mut d, &mut r, &mut c)),
+                .extend(crate::decode_k8s::application(&f, &c)),
             "application_set" => m
                 .application_sets
-                .extend(crate::decode_k8s::application_set(&mut d, &mut r, &mut c)),
-            "output" => m
-                .outputs
-                .extend(crate::decode_k8s::output(&mut d, &mut r, &mut c)),
+                .extend(crate::decode_k8s::application_set(&f, &c)),
+            "output" => m.outputs.extend(crate::decode_k8s::output(&f, &c)),
             _ => {}
         }
-        r.finish(d.diags);
     }
+    d.check_nodes(&m);
     if let (Some(target), Some(k3s)) = (&m.cluster, m.clusters.first()) {
         d.diags.push(
             Diagnostic::error(
@@ -113,21 +103,26 @@ pub fn decode(
             .help("keep one: drop `cluster` from [stack] to install k3s, or drop the [k3s] table to use the existing cluster"),
         );
     }
-    Some(m)
+    m
 }
 
 /// Decoding context: the raw stack, resolved vars and the diagnostics sink.
 pub struct Decoder<'a> {
     /// The raw stack.
     pub raw: &'a RawStack,
-    /// Variables with their final values.
-    pub vars: BTreeMap<String, (serde_json::Value, Span)>,
+    /// Variables with their final values and where each is declared.
+    pub vars: BTreeMap<String, (J, Span)>,
+    /// Variables that could not be resolved (already reported).
+    pub failed_vars: BTreeSet<String>,
     /// Where problems go.
     pub diags: &'a mut Vec<Diagnostic>,
 }
 
 impl Decoder<'_> {
+    /// Resolves `[vars]`: overrides first, then every variable built from
+    /// others, reporting dangling references and cycles.
     fn vars(&mut self, overrides: &VarOverrides) {
+        let mut raw: BTreeMap<String, (Node, Span)> = BTreeMap::new();
         for e in &self.raw.vars {
             if let Val::Table(_) = e.value.val {
                 self.diags.push(
@@ -141,42 +136,40 @@ impl Decoder<'_> {
                     )
                     .label("a table is not a variable value"),
                 );
+                self.failed_vars.insert(e.key.clone());
                 continue;
             }
-            self.vars
-                .insert(e.key.clone(), (e.value.to_json(), e.key_span));
+            raw.insert(e.key.clone(), (e.value.clone(), e.key_span));
         }
         for (name, value, origin) in &overrides.values {
-            let Some((current, span)) = self.vars.get(name).cloned() else {
+            let Some((node, span)) = raw.get(name).cloned() else {
                 let mut d = Diagnostic::global(
                     "strata::unknown-var",
                     format!(
                         "{origin} sets `{name}`, but the stack declares no such variable in [vars]"
                     ),
                 );
-                d = match did_you_mean(name, self.vars.keys().map(String::as_str)) {
+                d = match did_you_mean(name, raw.keys().map(String::as_str)) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help("declare it in [vars] with a default value first"),
                 };
                 self.diags.push(d);
                 continue;
             };
-            let parsed = match &current {
-                serde_json::Value::Number(n) if n.is_i64() => {
-                    value.parse::<i64>().map(serde_json::Value::from).ok()
-                }
-                serde_json::Value::Number(_) => {
-                    value.parse::<f64>().ok().map(serde_json::Value::from)
-                }
-                serde_json::Value::Bool(_) => {
-                    value.parse::<bool>().map(serde_json::Value::from).ok()
-                }
-                serde_json::Value::Array(_) => serde_json::from_str(value).ok(),
-                _ => Some(serde_json::Value::String(value.clone())),
+            // An override is a value, never a template: `${` in it is text.
+            let parsed = match &node.val {
+                Val::Int(_) => value.parse::<i64>().ok().map(Val::Int),
+                Val::Float(_) => value.parse::<f64>().ok().map(Val::Float),
+                Val::Bool(_) => value.parse::<bool>().ok().map(Val::Bool),
+                Val::Array(_) => serde_json::from_str::<J>(value)
+                    .ok()
+                    .filter(J::is_array)
+                    .map(|j| json_to_val(&j, node.span)),
+                _ => Some(Val::Str(value.replace("${", "$${"))),
             };
             match parsed {
-                Some(v) => {
-                    self.vars.insert(name.clone(), (v, span));
+                Some(val) => {
+                    raw.insert(name.clone(), (Node { val, span: node.span }, span));
                 }
                 None => self.diags.push(
                     Diagnostic::error(
@@ -184,117 +177,239 @@ impl Decoder<'_> {
                         span,
                         format!("{origin} sets `{name}` to {value:?}, which does not fit its declared type"),
                     )
-                    .label(format!("declared here as {current}"))
+                    .label(format!("declared here as {}", node.to_json()))
                     .help("pass a value of the same type as the default in [vars]"),
                 ),
             }
         }
+        let names: Vec<String> = raw.keys().cloned().collect();
+        let mut stack = Vec::new();
+        for n in names {
+            self.resolve_var(&n, &raw, &mut stack);
+        }
     }
 
-    fn state_config(&mut self, r: &mut TableReader) -> StateConfig {
-        let Some((t, span)) = r.table("state", self.diags) else {
-            return StateConfig::default();
-        };
-        let mut sr = TableReader::new(t, "[stack] state", span);
-        let mut cfg = StateConfig::default();
-        if let Some((backend, bspan)) = sr.str("backend", self.diags) {
-            if backend != "local" {
-                self.diags.push(
-                    Diagnostic::error(
-                        "strata::state-backend",
-                        bspan,
-                        format!("unknown state backend `{backend}`"),
-                    )
-                    .label("not supported by this version")
-                    .help("use backend = \"local\" (a JSON file under state/)"),
-                );
+    fn resolve_var(
+        &mut self,
+        name: &str,
+        raw: &BTreeMap<String, (Node, Span)>,
+        stack: &mut Vec<String>,
+    ) -> Option<J> {
+        if let Some((v, _)) = self.vars.get(name) {
+            return Some(v.clone());
+        }
+        if self.failed_vars.contains(name) {
+            return None;
+        }
+        let (node, key_span) = raw.get(name)?.clone();
+        stack.push(name.to_string());
+        let v = self.resolve_var_value(&node, raw, stack);
+        stack.pop();
+        match v {
+            Some(v) => {
+                self.vars.insert(name.to_string(), (v.clone(), key_span));
+                Some(v)
+            }
+            None => {
+                self.failed_vars.insert(name.to_string());
+                None
             }
         }
-        cfg.path = sr.str("path", self.diags).map(|p| p.0);
-        sr.finish(self.diags);
-        cfg
     }
 
-    /// `cluster = { kubeconfig = "...", context = "..." }` in `[stack]`.
-    fn cluster_target(&mut self, r: &mut TableReader) -> Option<ClusterTarget> {
-        let (t, span) = r.table("cluster", self.diags)?;
-        let mut cr = TableReader::new(t, "[stack] cluster", span);
-        let kubeconfig = self.literal(&mut cr, "kubeconfig");
-        let context = self.literal(&mut cr, "context").map(|c| c.0);
-        let provides = self.provides(&mut cr);
-        cr.finish(self.diags);
-        let Some((kubeconfig, kspan)) = kubeconfig else {
+    fn resolve_var_value(
+        &mut self,
+        node: &Node,
+        raw: &BTreeMap<String, (Node, Span)>,
+        stack: &mut Vec<String>,
+    ) -> Option<J> {
+        match &node.val {
+            Val::Str(s) if s.contains('$') => {
+                let text = self.raw_source(node.span);
+                let before = self.diags.len();
+                let t = template::parse(s, node.span, &text, self.diags);
+                if self.diags.len() > before {
+                    return None;
+                }
+                if let Some(r) = t.sole_ref() {
+                    return self.var_ref_value(r, raw, stack);
+                }
+                let mut out = String::new();
+                let mut ok = true;
+                for p in &t.pieces {
+                    match p {
+                        Piece::Lit(l) => out.push_str(l),
+                        Piece::Ref(r) => match self.var_ref_value(r, raw, stack) {
+                            Some(J::String(s)) => out.push_str(&s),
+                            Some(v @ (J::Array(_) | J::Object(_))) => {
+                                let what = if v.is_array() { "a list" } else { "a table" };
+                                self.diags.push(
+                                    Diagnostic::error(
+                                        "strata::reference-type",
+                                        r.span,
+                                        format!("`${{{}}}` is {what}, and {what} cannot be used inside a string", r.text()),
+                                    )
+                                    .label(format!("{what}, not text")),
+                                );
+                                ok = false;
+                            }
+                            Some(v) => out.push_str(&v.to_string()),
+                            None => ok = false,
+                        },
+                    }
+                }
+                ok.then_some(J::String(out))
+            }
+            Val::Array(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for item in items {
+                    match self.resolve_var_value(item, raw, stack) {
+                        Some(v) => out.push(v),
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(J::Array(out))
+            }
+            _ => Some(node.to_json()),
+        }
+    }
+
+    /// The value of a reference written inside `[vars]`.
+    fn var_ref_value(
+        &mut self,
+        r: &Ref,
+        raw: &BTreeMap<String, (Node, Span)>,
+        stack: &mut Vec<String>,
+    ) -> Option<J> {
+        if r.parts[0] != "vars" || r.parts.len() != 2 {
             self.diags.push(
                 Diagnostic::error(
-                    "strata::cluster",
-                    span,
-                    "`cluster` needs the kubeconfig of the cluster to target",
+                    "strata::reference",
+                    r.span,
+                    format!("`${{{}}}` cannot be used in [vars]", r.text()),
                 )
-                .label("kubeconfig is missing")
-                .help("e.g. cluster = { kubeconfig = \"${vars.kubeconfig}\" } and pass --var kubeconfig=PATH"),
-            );
-            return None;
-        };
-        if kubeconfig.trim().is_empty() {
-            self.diags.push(
-                Diagnostic::error("strata::cluster", kspan, "the kubeconfig path is empty")
-                    .label("empty path")
-                    .help("pass the file, e.g. --var kubeconfig=$HOME/.kube/config"),
+                .label("a variable can only use other variables, ${vars.NAME}")
+                .help("variables are known before anything is created; write this reference where the value is used instead"),
             );
             return None;
         }
-        Some(ClusterTarget {
-            kubeconfig,
-            context,
-            provides,
-            span,
-        })
+        let target = r.parts[1].as_str();
+        if let Some(pos) = stack.iter().position(|n| n == target) {
+            let mut cycle: Vec<String> = stack[pos..].to_vec();
+            cycle.push(target.to_string());
+            self.diags.push(
+                Diagnostic::error(
+                    "strata::var-cycle",
+                    r.span,
+                    format!(
+                        "variables refer to each other in a cycle: {}",
+                        cycle.join(" -> ")
+                    ),
+                )
+                .label(format!("refers back to `vars.{target}`"))
+                .help("give one of these variables a value of its own"),
+            );
+            self.failed_vars.extend(cycle);
+            return None;
+        }
+        if !raw.contains_key(target) {
+            if !self.failed_vars.contains(target) {
+                self.unknown_var(r, raw.keys().map(String::as_str));
+            }
+            return None;
+        }
+        self.resolve_var(target, raw, stack)
+    }
+
+    fn unknown_var<'k>(&mut self, r: &Ref, known: impl IntoIterator<Item = &'k str>) {
+        let mut d = Diagnostic::error(
+            "strata::reference",
+            r.span,
+            format!("unknown variable `{}`", r.parts[1]),
+        );
+        d = match did_you_mean(&r.parts[1], known) {
+            Some(s) => d.label(format!("did you mean `vars.{s}`?")),
+            None => d.label("not declared in [vars]"),
+        };
+        self.diags
+            .push(d.help("declare it in [vars], or fix the name"));
+    }
+
+    /// The value of `${vars.NAME}` written outside `[vars]`.
+    pub(crate) fn var(&mut self, r: &Ref) -> Option<J> {
+        if r.parts.len() != 2 || r.parts[0] != "vars" {
+            self.diags.push(
+                Diagnostic::error(
+                    "strata::reference",
+                    r.span,
+                    format!("`${{{}}}` is not a variable reference", r.text()),
+                )
+                .label("expected ${vars.NAME}"),
+            );
+            return None;
+        }
+        if let Some((v, _)) = self.vars.get(&r.parts[1]) {
+            return Some(v.clone());
+        }
+        if !self.failed_vars.contains(&r.parts[1]) {
+            let known: Vec<String> = self.vars.keys().cloned().collect();
+            self.unknown_var(r, known.iter().map(String::as_str));
+        }
+        None
+    }
+
+    /// The source text of a span (used to place references exactly).
+    pub(crate) fn raw_source(&self, span: Span) -> String {
+        let text = &self.raw.sources.get(span.file).text;
+        text.get(span.start..span.end).unwrap_or("").to_string()
+    }
+
+    /// `[stack]`: the name and state settings.
+    fn stack_settings(&mut self) -> (String, StateConfig, Option<ClusterTarget>) {
+        let Some((table, span)) = &self.raw.stack else {
+            return (String::new(), StateConfig::default(), None);
+        };
+        let section = schema::section("stack").expect("[stack] has a key table");
+        let mut c = Common::default();
+        let f = self.fields(table, "[stack]", *span, &[section.keys], &mut c);
+        let name = f.text("name").map(|n| n.0).unwrap_or_default();
+        let state = StateConfig {
+            path: f.table("state").and_then(|s| s.text("path")).map(|p| p.0),
+        };
+        let cluster = f.table("cluster").and_then(|t| {
+            let (kubeconfig, _) = t.text("kubeconfig")?;
+            Some(ClusterTarget {
+                kubeconfig,
+                context: t.text("context").map(|c| c.0),
+                provides: t.texts("provides"),
+                span: f.span_of("cluster").unwrap_or(*span),
+            })
+        });
+        (name, state, cluster)
     }
 
     fn ssh(&mut self) -> SshDefaults {
-        let mut ssh = SshDefaults {
-            user: "root".into(),
-            key: None,
-            port: 22,
-            known_hosts: None,
-            key_passphrase_env: None,
-            jump: None,
+        let section = schema::section("ssh").expect("[ssh] has a key table");
+        let f = match &self.raw.ssh {
+            Some((t, span)) => {
+                let mut c = Common::default();
+                self.fields(t, "[ssh]", *span, &[section.keys], &mut c)
+            }
+            None => Fields::empty("[ssh]", Span::default(), &[section.keys]),
         };
-        if let Some((t, span)) = &self.raw.ssh {
-            let mut r = TableReader::new(t, "[ssh]", *span);
-            if let Some(u) = self.literal(&mut r, "user") {
-                ssh.user = u.0;
-            }
-            ssh.key = self.literal(&mut r, "key").map(|k| k.0);
-            ssh.known_hosts = self.literal(&mut r, "known_hosts").map(|k| k.0);
-            ssh.key_passphrase_env = self.literal(&mut r, "key_passphrase_env").map(|k| k.0);
-            ssh.jump = self.literal(&mut r, "jump").map(|k| k.0);
-            if let Some(p) = self.port(&mut r) {
-                ssh.port = p;
-            }
-            r.finish(self.diags);
+        SshDefaults {
+            user: f.text_or_default("user"),
+            key: f.text("key").map(|k| k.0),
+            port: f.int_or_default("port"),
+            known_hosts: f.text("known_hosts").map(|k| k.0),
+            key_passphrase_env: f.text("key_passphrase_env").map(|k| k.0),
+            jump: f.text("jump").map(|k| k.0),
         }
-        ssh
-    }
-
-    /// A `port` between 1 and 65535.
-    pub(crate) fn port(&mut self, r: &mut TableReader) -> Option<i64> {
-        let (p, span) = self.int(r, "port")?;
-        if !(1..=65535).contains(&p) {
-            self.diags.push(
-                Diagnostic::error(
-                    "strata::invalid-port",
-                    span,
-                    format!("port {p} is out of range"),
-                )
-                .label("must be 1..65535"),
-            );
-            return None;
-        }
-        Some(p)
     }
 
     fn secrets(&mut self) -> Vec<SecretDecl> {
+        let section = schema::section("secrets").expect("[secrets] has a key table");
         let mut out = Vec::new();
         for e in &self.raw.secrets {
             let Val::Table(t) = &e.value.val else {
@@ -313,23 +428,19 @@ impl Decoder<'_> {
                 );
                 continue;
             };
-            let mut r = TableReader::new(t, format!("secret `{}`", e.key), e.key_span);
-            let env = r.str("env", self.diags);
-            let file = r.str("file", self.diags);
-            let cmd = r.str_list("command", self.diags);
             let before = self.diags.len();
-            r.finish(self.diags);
-            // A misspelt source key was just reported (with a suggestion);
-            // saying that the source is missing too would repeat it.
-            let misspelt = self.diags.len() > before;
-            let source = match (env, file, cmd) {
-                (Some(v), None, None) => SecretSource::Env(v.0),
-                (None, Some(f), None) => SecretSource::File(f.0),
-                (None, None, Some(c)) if !c.is_empty() => {
-                    SecretSource::Command(c.into_iter().map(|x| x.0).collect())
-                }
-                (None, None, None) if misspelt => continue,
-                _ => {
+            let mut c = Common::default();
+            let what = format!("secret `{}`", e.key);
+            let f = self.fields(t, what, e.key_span, &[section.keys], &mut c);
+            // A misspelt or invalid source was just reported; saying that the
+            // source is missing too would repeat it.
+            let reported = self.diags.len() > before;
+            let given = ["env", "file", "command"]
+                .iter()
+                .filter(|k| f.has(k))
+                .count();
+            if given != 1 {
+                if given > 1 || !reported {
                     self.diags.push(
                         Diagnostic::error(
                             "strata::secret",
@@ -339,8 +450,29 @@ impl Decoder<'_> {
                         .label("one of env, file or command (a non-empty array)")
                         .help("e.g. pg_password = { env = \"PG_PASSWORD\" }"),
                     );
-                    continue;
                 }
+                continue;
+            }
+            let command = f.texts("command");
+            let source = if let Some((v, _)) = f.text("env") {
+                SecretSource::Env(v)
+            } else if let Some((p, _)) = f.text("file") {
+                SecretSource::File(self.secret_path(&p, e.key_span))
+            } else if !command.is_empty() && !reported {
+                SecretSource::Command(command.into_iter().map(|x| x.0).collect())
+            } else {
+                if !reported {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "strata::secret",
+                            f.span_of("command").unwrap_or(e.value.span),
+                            format!("secret `{}` has an empty command", e.key),
+                        )
+                        .label("name the program and its arguments")
+                        .help("e.g. command = [\"pass\", \"show\", \"pg\"]"),
+                    );
+                }
+                continue;
             };
             out.push(SecretDecl {
                 name: e.key.clone(),
@@ -351,335 +483,125 @@ impl Decoder<'_> {
         out
     }
 
-    /// `depends_on`, `protect` and `ignore_changes`.
-    fn common(&mut self, r: &mut TableReader, item: &Item) -> Common {
-        let mut c = Common {
-            address: item.address(),
-            name: item.name.clone(),
-            span: item.name_span,
-            ..Default::default()
+    /// A secret file's path: `~/` is the home directory, other relative
+    /// paths are relative to the declaring file.
+    fn secret_path(&self, path: &str, span: Span) -> String {
+        if path.starts_with("~/") || std::path::Path::new(path).is_absolute() {
+            return path.to_string();
+        }
+        let base = self
+            .raw
+            .sources
+            .get(span.file)
+            .path
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_default();
+        crate::load::normalize(&base.join(path))
+            .to_string_lossy()
+            .to_string()
+    }
+
+    /// Component names must be valid Kubernetes names where they become one.
+    fn check_component_name(&mut self, item: &Item) {
+        let check = match item.section {
+            "output" => return,
+            "node" | "node_group" => crate::k8s::check_subdomain,
+            "app" => crate::k8s::check_dns1035,
+            _ => crate::k8s::check_label,
         };
-        if item.section != "output" && item.section != "node" && item.section != "node_group" {
-            let check = if item.section == "app" {
-                k8s::check_dns1035
-            } else {
-                k8s::check_label
-            };
-            if let Err(why) = check(&item.name) {
-                self.diags
-                    .push(name_error(item.name_span, &item.name, &why));
-            }
-        }
-        c.depends_on = r.str_list("depends_on", self.diags).unwrap_or_default();
-        c.protect = r.bool("protect", self.diags).is_some_and(|b| b.0);
-        for (p, span) in r.str_list("ignore_changes", self.diags).unwrap_or_default() {
-            match AttrPath::parse(&p) {
-                Ok(path) => c.ignore_changes.push(path),
-                Err(e) => self.diags.push(
-                    Diagnostic::error("strata::ignore-changes", span, e.to_string())
-                        .label("not an attribute path")
-                        .help("write paths like \"spec.replicas\" or \"data[\\\"key.json\\\"]\""),
-                ),
-            }
-        }
-        c
-    }
-
-    /// A required name-like string checked by `check`.
-    fn name(
-        &mut self,
-        r: &mut TableReader,
-        key: &'static str,
-        hint: &str,
-        check: fn(&str) -> Result<(), String>,
-    ) -> Option<String> {
-        let (v, span) = r.req_str(key, hint, self.diags)?;
-        let v = self.resolve_vars_only(&v, span)?;
-        if let Err(why) = check(&v) {
-            self.diags.push(name_error(span, &v, &why));
-            return None;
-        }
-        Some(v)
-    }
-
-    /// A string template: `${vars.*}` substituted now, other references kept
-    /// (and recorded on `c` for dependency edges).
-    pub fn tpl(
-        &mut self,
-        r: &mut TableReader,
-        key: &'static str,
-        c: &mut Common,
-    ) -> Option<Template> {
-        let (s, span) = r.str(key, self.diags)?;
-        Some(self.tpl_of(&s, span, c))
-    }
-
-    /// Parses a string found at `span` into a template (see [`tpl`](Self::tpl)).
-    pub fn tpl_of(&mut self, s: &str, span: Span, c: &mut Common) -> Template {
-        let raw_text = self.raw.sources.get(span.file).text.clone();
-        let raw = raw_text.get(span.start..span.end).unwrap_or("");
-        let t = template::parse(s, span, raw, self.diags);
-        let mut pieces = Vec::new();
-        for p in t.pieces {
-            match p {
-                Piece::Ref(r) if r.parts[0] == "vars" || r.parts[0] == "var" => {
-                    match self.var(&r) {
-                        Some(serde_json::Value::String(v)) => pieces.push(Piece::Lit(v)),
-                        Some(other) => pieces.push(Piece::Lit(other.to_string())),
-                        None => {}
-                    }
-                }
-                Piece::Ref(r) => {
-                    c.refs.push(r.clone());
-                    pieces.push(Piece::Ref(r));
-                }
-                lit => pieces.push(lit),
-            }
-        }
-        Template {
-            pieces,
-            span: t.span,
+        if let Err(why) = check(&item.name) {
+            self.diags
+                .push(name_error(item.name_span, &item.name, &why));
         }
     }
 
-    fn var(&mut self, r: &crate::template::Ref) -> Option<serde_json::Value> {
-        if r.parts.len() != 2 || r.parts[0] != "vars" {
-            self.diags.push(
-                Diagnostic::error(
-                    "strata::reference",
-                    r.span,
-                    format!("`${{{}}}` is not a variable reference", r.text()),
-                )
-                .label("expected ${vars.NAME}"),
-            );
-            return None;
-        }
-        match self.vars.get(&r.parts[1]) {
-            Some((v, _)) => Some(v.clone()),
-            None => {
-                let mut d = Diagnostic::error(
-                    "strata::reference",
-                    r.span,
-                    format!("unknown variable `{}`", r.parts[1]),
-                );
-                d = match did_you_mean(&r.parts[1], self.vars.keys().map(String::as_str)) {
-                    Some(s) => d.label(format!("did you mean `vars.{s}`?")),
-                    None => d.label("not declared in [vars]"),
+    /// `depends_on`, `protect`, `ignore_changes` and `allow`.
+    pub(crate) fn common(&mut self, f: &Fields, c: &mut Common) {
+        c.depends_on = f.texts("depends_on");
+        c.protect = f.bool_or_default("protect");
+        c.ignore_changes = f
+            .texts("ignore_changes")
+            .iter()
+            .filter_map(|(p, _)| AttrPath::parse(p).ok())
+            .collect();
+        c.allow = f.texts("allow");
+    }
+
+    /// Node names are unique once groups are expanded, and so are addresses.
+    fn check_nodes(&mut self, m: &StackModel) {
+        let mut names: BTreeMap<&str, &NodeDecl> = BTreeMap::new();
+        let mut addresses: BTreeMap<&str, &NodeDecl> = BTreeMap::new();
+        for n in &m.nodes {
+            if let Some(first) = names.get(n.hostname.as_str()) {
+                let (member, other) = if n.group.is_some() {
+                    (n, *first)
+                } else {
+                    (*first, n)
                 };
-                self.diags
-                    .push(d.help("declare it in [vars], or fix the name"));
-                None
-            }
-        }
-    }
-
-    /// Resolves a string in which only `${vars.*}` may appear.
-    pub(crate) fn resolve_vars_only(&mut self, s: &str, span: Span) -> Option<String> {
-        let mut c = Common::default();
-        let t = self.tpl_of(s, span, &mut c);
-        match t.as_literal() {
-            Some(l) => Some(l),
-            None => {
-                let r = t.refs().next().expect("non-literal has a reference");
-                self.diags.push(
-                    Diagnostic::error("strata::reference", r.span, format!("`${{{}}}` cannot be used here", r.text()))
-                        .label("only ${vars.*} is allowed in this field")
-                        .help("this value must be known before anything is created; use a variable or a literal"),
-                );
-                None
-            }
-        }
-    }
-
-    /// A string where only `${vars.*}` may appear.
-    pub fn literal(&mut self, r: &mut TableReader, key: &'static str) -> Option<(String, Span)> {
-        let (s, span) = r.str(key, self.diags)?;
-        self.resolve_vars_only(&s, span).map(|v| (v, span))
-    }
-
-    /// An integer, or a string that is exactly `${vars.NAME}` of an integer variable.
-    pub fn int(&mut self, r: &mut TableReader, key: &'static str) -> Option<(i64, Span)> {
-        let n = r.node(key)?;
-        self.int_of(key, n, &r.what.clone())
-    }
-
-    /// See [`int`](Self::int), for a node already taken.
-    pub fn int_of(&mut self, key: &str, n: &Node, what: &str) -> Option<(i64, Span)> {
-        match &n.val {
-            Val::Int(i) => Some((*i, n.span)),
-            // A quoted number is a string: only `${vars.NAME}` may stand for an integer.
-            Val::Str(s) if !s.contains("${") => {
+                let group = member.group.as_deref().unwrap_or_default();
                 let mut d = Diagnostic::error(
-                    "strata::wrong-type",
-                    n.span,
-                    format!("`{key}` in {what} must be an integer, not a string"),
+                    "strata::duplicate",
+                    member.address_span,
+                    format!(
+                        "[node_group.{group}] names a member `{}`, which is also declared as [{}]",
+                        member.hostname, other.common.address
+                    ),
                 )
-                .label("expected an integer");
-                if s.trim().parse::<i64>().is_ok() {
-                    d = d.help(format!(
-                        "write the number without quotes: {key} = {}",
-                        s.trim()
-                    ));
-                }
-                self.diags.push(d);
-                None
+                .label(format!("this address becomes node.{}", member.hostname));
+                d = d.also(
+                    other.common.span,
+                    format!("[{}] is declared here", other.common.address),
+                );
+                self.diags.push(d.help(format!(
+                    "rename the group or the node: members of [node_group.{group}] are named {group}-1, {group}-2, ..."
+                )));
+                continue;
             }
-            Val::Str(s) => {
-                let v = self.resolve_vars_only(s, n.span)?;
-                match v.parse() {
-                    Ok(i) => Some((i, n.span)),
-                    Err(_) => {
-                        self.diags.push(
-                            Diagnostic::error(
-                                "strata::wrong-type",
-                                n.span,
-                                format!("`{key}` in {what} must be an integer, not {v:?}"),
-                            )
-                            .label("expected an integer"),
-                        );
-                        None
-                    }
-                }
+            names.insert(&n.hostname, n);
+            if n.address.is_empty() {
+                continue;
             }
-            other => {
+            if let Some(first) = addresses.get(n.address.as_str()) {
                 self.diags.push(
                     Diagnostic::error(
-                        "strata::wrong-type",
-                        n.span,
+                        "strata::duplicate-address",
+                        n.address_span,
                         format!(
-                            "`{key}` in {what} must be an integer, not {}",
-                            other.type_name()
+                            "node.{} and node.{} have the same address {}",
+                            first.hostname, n.hostname, n.address
                         ),
                     )
-                    .label("expected an integer"),
-                );
-                None
-            }
-        }
-    }
-
-    /// A required positive integer with a default.
-    pub fn count(&mut self, r: &mut TableReader, key: &'static str, default: i64, min: i64) -> i64 {
-        match self.int(r, key) {
-            Some((v, _)) if v >= min => v,
-            Some((v, span)) => {
-                self.diags.push(
-                    Diagnostic::error(
-                        "strata::out-of-range",
-                        span,
-                        format!("`{key}` must be at least {min}, not {v}"),
+                    .label("used twice")
+                    .also(
+                        first.address_span,
+                        format!("node.{} has it first", first.hostname),
                     )
-                    .label("too small"),
+                    .help("each node is a different host; give each its own address"),
                 );
-                default
+                continue;
             }
-            None => default,
+            addresses.insert(&n.address, n);
         }
     }
+}
 
-    /// A Kubernetes quantity such as `10Gi` or `500m`.
-    pub fn quantity(&mut self, r: &mut TableReader, key: &'static str) -> Option<String> {
-        let (v, span) = self.literal(r, key)?;
-        if let Err(why) = k8s::check_quantity(&v) {
-            self.diags.push(
-                Diagnostic::error(
-                    "strata::quantity",
+fn json_to_val(j: &J, span: Span) -> Val {
+    match j {
+        J::String(s) => Val::Str(s.replace("${", "$${")),
+        J::Number(n) => n
+            .as_i64()
+            .map_or(Val::Float(n.as_f64().unwrap_or(f64::NAN)), Val::Int),
+        J::Bool(b) => Val::Bool(*b),
+        J::Array(a) => Val::Array(
+            a.iter()
+                .map(|x| Node {
+                    val: json_to_val(x, span),
                     span,
-                    format!("`{v}` is not a valid Kubernetes quantity: {why}"),
-                )
-                .label("invalid quantity")
-                .help("write sizes like \"10Gi\", \"512Mi\" and CPU like \"500m\" or \"2\""),
-            );
-            return None;
-        }
-        Some(v)
-    }
-
-    /// A namespace (defaults to `default`), checked as an RFC 1123 label.
-    pub fn namespace(&mut self, r: &mut TableReader, default: &str) -> String {
-        match self.literal(r, "namespace") {
-            Some((ns, span)) => {
-                if let Err(why) = k8s::check_label(&ns) {
-                    self.diags.push(name_error(span, &ns, &why));
-                }
-                ns
-            }
-            None => default.to_string(),
-        }
-    }
-
-    /// A pass-through table (chart values, k3s config) as JSON. `${vars.*}` is
-    /// substituted now; other references stay in the strings (recorded on `c`)
-    /// and are resolved at expansion. Secrets are refused: these values are
-    /// stored in plain Kubernetes objects.
-    pub fn values(
-        &mut self,
-        r: &mut TableReader,
-        key: &'static str,
-        c: &mut Common,
-    ) -> Option<serde_json::Value> {
-        r.table(key, self.diags)?;
-        let node = r.node(key)?;
-        Some(self.values_of(node, c))
-    }
-
-    fn values_of(&mut self, n: &Node, c: &mut Common) -> serde_json::Value {
-        use serde_json::Value as J;
-        match &n.val {
-            Val::Str(s) if s.contains("${") => {
-                let t = self.tpl_of(s, n.span, c);
-                if let Some(r) = t
-                    .refs()
-                    .find(|r| r.parts[0] == "secret" || r.parts[0] == "secrets")
-                {
-                    self.diags.push(
-                        Diagnostic::error("strata::secret-in-values", r.span, "secrets cannot be used in chart values or k3s config")
-                            .label("would be stored in plain text")
-                            .help("use the preset's password settings (stored in a Secret), or point the chart at an existing Secret"),
-                    );
-                }
-                if let Some(l) = t.as_literal() {
-                    return J::String(l);
-                }
-                let mut out = String::new();
-                for p in &t.pieces {
-                    match p {
-                        Piece::Lit(l) => out.push_str(&l.replace("${", "$${")),
-                        Piece::Ref(r) => {
-                            out.push_str("${");
-                            out.push_str(&r.text());
-                            out.push('}');
-                        }
-                    }
-                }
-                J::String(out)
-            }
-            Val::Array(a) => J::Array(a.iter().map(|x| self.values_of(x, c)).collect()),
-            Val::Table(t) => J::Object(
-                t.entries
-                    .iter()
-                    .map(|e| (e.key.clone(), self.values_of(&e.value, c)))
-                    .collect(),
-            ),
-            _ => n.to_json(),
-        }
-    }
-
-    /// Checks every quantity inside a `resources` table.
-    pub fn resources(&mut self, r: &mut TableReader) -> Option<Node> {
-        let (t, span) = r.table("resources", self.diags)?;
-        let mut rr = TableReader::new(t, format!("{} resources", r.what), span);
-        for key in ["requests", "limits"] {
-            if let Some((inner, ispan)) = rr.table(key, self.diags) {
-                let mut ir = TableReader::new(inner, format!("resources.{key}"), ispan);
-                for q in ["cpu", "memory", "ephemeral-storage"] {
-                    self.quantity(&mut ir, q);
-                }
-                ir.finish(self.diags);
-            }
-        }
-        rr.finish(self.diags);
-        r.node("resources").cloned()
+                })
+                .collect(),
+        ),
+        J::Object(_) | J::Null => Val::Str(j.to_string()),
     }
 }
 

@@ -1,154 +1,85 @@
 //! Decoding of the Kubernetes-level components: services, charts, apps,
 //! manifests, Argo CD declarations and outputs.
 
-use crate::decode::{name_error, Decoder};
-use crate::diag::{did_you_mean, Diagnostic};
-use crate::k8s;
+use crate::decode::Decoder;
+use crate::diag::Diagnostic;
+use crate::fields::{Fields, V};
+use crate::load::Item;
 use crate::model::*;
-use crate::value::{TableReader, Val};
+use crate::schema::{self, DefaultValue, Key, Type};
+use serde_json::Value as J;
 
-/// Preset settings: key, type, what it is.
-#[derive(Clone, Copy, PartialEq)]
-enum Ty {
-    Text,
-    Int,
-    Bool,
-}
-
-fn preset_settings(p: Preset) -> &'static [(&'static str, Ty)] {
-    match p {
-        Preset::Kafka => &[],
-        Preset::Postgresql => &[
-            ("database", Ty::Text),
-            ("username", Ty::Text),
-            ("password", Ty::Text),
-            ("postgres_password", Ty::Text),
-            ("replication_password", Ty::Text),
-            ("read_replicas", Ty::Int),
-        ],
-        Preset::Minio => &[
-            ("root_user", Ty::Text),
-            ("root_password", Ty::Text),
-            ("mode", Ty::Text),
-        ],
-        Preset::KubePrometheusStack => &[
-            ("retention", Ty::Text),
-            ("grafana_admin_user", Ty::Text),
-            ("grafana_admin_password", Ty::Text),
-            ("alertmanager", Ty::Bool),
-        ],
-        Preset::ArgoCd => &[("ha", Ty::Bool)],
-    }
-}
-
-/// `[service.NAME]`.
-pub fn service(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<ServiceDecl> {
+/// `[service.NAME]`: its preset decides which keys it takes.
+pub fn service(d: &mut Decoder, item: &Item, what: &str, c: &mut Common) -> Option<ServiceDecl> {
+    let section = schema::section("service").expect("[service] has a key table");
+    let preset_key: &'static [Key] = &section.keys[..1];
     // Without a known preset the table's settings cannot be checked: report
     // the preset only, not every other key as unknown.
-    let Some((p, pspan)) = r.req_str(
-        "preset",
-        "name the preset, e.g. preset = \"postgresql\" (kafka, postgresql, minio, kube-prometheus-stack, argo-cd)",
-        d.diags,
-    ) else {
-        r.skip_rest();
-        return None;
+    let preset_only = crate::value::Table {
+        entries: item
+            .table
+            .entries
+            .iter()
+            .filter(|e| e.key == "preset")
+            .cloned()
+            .collect(),
     };
-    let Some(preset) = Preset::ALL.iter().find(|(n, _)| *n == p).map(|x| x.1) else {
-        let names = Preset::ALL.iter().map(|x| x.0);
-        let mut diag = Diagnostic::error("strata::preset", pspan, format!("unknown preset `{p}`"));
-        diag = match did_you_mean(&p, names.clone()) {
-            Some(s) => diag.label(format!("did you mean `{s}`?")),
-            None => diag.label("not a preset"),
-        };
-        d.diags.push(diag.help(format!(
-            "presets: {}; for any other chart use [chart.NAME]",
-            names.collect::<Vec<_>>().join(", ")
-        )));
-        r.skip_rest();
-        return None;
-    };
-    let version = d.literal(r, "version").map(|v| v.0);
-    let namespace = d.namespace(r, &c.name.clone());
-    let replicas = d.int(r, "replicas");
-    if let Some((n, span)) = replicas.filter(|n| n.0 < 1) {
-        d.diags.push(Diagnostic::error(
-            "strata::out-of-range",
-            span,
-            format!("replicas must be at least 1, not {n}"),
-        ));
-    }
-    let storage = d.quantity(r, "storage");
-    let resources = d.resources(r);
-    let values = d.values(r, "values", c);
+    let pf = d.fields(&preset_only, what, item.name_span, &[preset_key], c);
+    let (name, _) = pf.text("preset")?;
+    let preset = Preset::ALL.iter().find(|(n, _)| *n == name)?.1;
+    let ps = schema::preset(preset);
+    let f = d.fields(
+        &item.table,
+        what,
+        item.name_span,
+        &[section.keys, ps.keys, schema::COMMON_KEYS],
+        c,
+    );
+    d.common(&f, c);
     let mut settings = Vec::new();
-    for (key, ty) in preset_settings(preset) {
-        let Some(node) = r.node(key) else { continue };
-        let what = r.what.clone();
-        let setting = match (ty, &node.val) {
-            (Ty::Text, Val::Str(s)) => Some(Setting::Text(d.tpl_of(s, node.span, c))),
-            (Ty::Int, _) => d.int_of(key, node, &what).map(|v| Setting::Int(v.0)),
-            (Ty::Bool, Val::Bool(b)) => Some(Setting::Bool(*b)),
-            (ty, other) => {
-                let want = match ty {
-                    Ty::Text => "a string",
-                    Ty::Int => "an integer",
-                    Ty::Bool => "a boolean",
-                };
-                d.diags.push(
-                    Diagnostic::error(
-                        "strata::wrong-type",
-                        node.span,
-                        format!(
-                            "`{key}` in {what} must be {want}, not {}",
-                            other.type_name()
-                        ),
-                    )
-                    .label(format!("expected {want}")),
-                );
-                None
-            }
-        };
-        settings.extend(setting.map(|s| (key.to_string(), s)));
-    }
-    if let Some((_, Setting::Text(t))) = settings.iter().find(|(k, _)| k == "mode") {
-        if let Some(m) = t
-            .as_literal()
-            .filter(|m| m != "standalone" && m != "distributed")
-        {
-            d.diags.push(
-                Diagnostic::error(
-                    "strata::minio-mode",
-                    t.span,
-                    format!("unknown MinIO mode `{m}`"),
-                )
-                .label("expected \"standalone\" or \"distributed\""),
-            );
+    let mut setting_spans = Vec::new();
+    for key in ps.keys {
+        match f.value(key.name) {
+            Some(V::Text(t)) => settings.push((key.name.to_string(), Setting::Text(t.clone()))),
+            Some(V::Int(i)) => settings.push((key.name.to_string(), Setting::Int(*i))),
+            Some(V::Bool(b)) => settings.push((key.name.to_string(), Setting::Bool(*b))),
+            Some(_) => {}
+            None if f.has(key.name) => {}
+            None => match (key.ty, key.default) {
+                (Type::Int { .. }, DefaultValue::Int(i)) => {
+                    settings.push((key.name.to_string(), Setting::Int(i)))
+                }
+                (Type::Bool, DefaultValue::Bool(b)) => {
+                    settings.push((key.name.to_string(), Setting::Bool(b)))
+                }
+                _ => {}
+            },
+        }
+        if let Some(span) = f.span_of(key.name) {
+            setting_spans.push((key.name.to_string(), span));
         }
     }
+    let resources = resources(d, &f);
     Some(ServiceDecl {
         common: c.clone(),
         preset,
-        version,
-        namespace,
-        replicas: replicas.map(|v| v.0),
-        storage,
+        version: f.text("version").map(|v| v.0),
+        namespace: f.text("namespace").map_or(c.name.clone(), |n| n.0),
+        replicas: f.int("replicas").map(|r| r.0).or(ps.replicas),
+        replicas_span: f.int("replicas").map(|r| r.1),
+        storage: f.text("storage").map(|s| s.0),
         settings,
+        setting_spans,
         resources,
-        values,
+        values: f.json("values"),
     })
 }
 
 /// `[chart.NAME]`.
-pub fn chart(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<ChartDecl> {
-    let repo = d.literal(r, "repo").map(|v| v.0);
-    let chart = d.literal(r, "chart");
-    if chart.is_none() && r.key_span("chart").is_none() {
-        d.diags.push(
-            Diagnostic::error("strata::missing-key", c.span, format!("[{}] needs `chart`", c.address))
-                .help("name the chart, e.g. chart = \"ingress-nginx\" with repo = \"https://kubernetes.github.io/ingress-nginx\""),
-        );
-    }
-    if let (None, Some((ch, span))) = (&repo, &chart) {
+pub fn chart(d: &mut Decoder, f: &Fields, c: &Common) -> Option<ChartDecl> {
+    let repo = f.text("repo").map(|v| v.0);
+    let chart = f.text("chart");
+    if let (None, false, Some((ch, span))) = (&repo, f.has("repo"), &chart) {
         if !ch.starts_with("oci://") {
             d.diags.push(
                 Diagnostic::error(
@@ -161,180 +92,122 @@ pub fn chart(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<Cha
             );
         }
     }
-    let version = d.literal(r, "version").map(|v| v.0);
-    let namespace = d.namespace(r, &c.name.clone());
-    let values = d.values(r, "values", c);
-    let provides = d.provides(r);
     Some(ChartDecl {
         common: c.clone(),
         repo,
         chart: chart?.0,
-        version,
-        namespace,
-        values,
-        provides,
+        version: f.text("version").map(|v| v.0),
+        namespace: f.text("namespace").map_or(c.name.clone(), |n| n.0),
+        values: f.json("values"),
+        provides: f.texts("provides"),
     })
 }
 
 /// `[app.NAME]`.
-pub fn app(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<AppDecl> {
-    // Without an image the app is still read to the end, so that its other
-    // keys are checked (and not reported as unknown).
-    let image = d.tpl(r, "image", c);
-    if image.is_none() && r.key_span("image").is_none() {
-        d.diags.push(
-            Diagnostic::error(
-                "strata::missing-key",
-                c.span,
-                format!("[{}] needs `image`", c.address),
-            )
-            .help("e.g. image = \"registry.example.com/api:${vars.image_tag}\""),
-        );
-    }
-    let namespace = d.namespace(r, &c.name.clone());
-    let (port, port_span) = d.int(r, "port").unwrap_or((8080, c.span));
-    if !(1..=65535).contains(&port) {
-        let span = port_span;
-        d.diags.push(
-            Diagnostic::error(
-                "strata::invalid-port",
-                span,
-                format!("port {port} is out of range"),
-            )
-            .label("must be 1..65535"),
-        );
-    }
-    let (health, health_span) = d
-        .literal(r, "health")
-        .unwrap_or(("/healthz".to_string(), c.span));
-    if !health.starts_with('/') {
-        let span = health_span;
-        d.diags.push(
-            Diagnostic::error(
-                "strata::health",
-                span,
-                format!("health path `{health}` must start with '/'"),
-            )
-            .help("e.g. health = \"/health\""),
-        );
-    }
-    let replicas = d.count(r, "replicas", 2, 0);
-    let autoscaling = autoscaling(d, r);
-    let disruption = disruption(d, r);
-    let spread = match d.literal(r, "spread") {
-        Some((s, span)) if !["required", "preferred", "none"].contains(&s.as_str()) => {
-            d.diags.push(
-                Diagnostic::error("strata::spread", span, format!("unknown spread `{s}`"))
-                    .label("expected \"required\", \"preferred\" or \"none\"")
-                    .help("\"required\" puts each replica on a different node (pod anti-affinity on kubernetes.io/hostname)"),
-            );
-            "required".to_string()
-        }
-        Some((s, _)) => s,
-        None => "required".to_string(),
-    };
-    let env = r
-        .str_map("env", d.diags)
-        .into_iter()
-        .map(|(k, _, v, span)| {
-            let t = d.tpl_of(&v, span, c);
-            (k, t)
-        })
-        .collect::<Vec<_>>();
-    for (k, t) in &env {
-        if let Some(sref) = t.refs().find(|r| r.parts[0] == "secret") {
+pub fn app(d: &mut Decoder, f: &Fields, c: &Common) -> Option<AppDecl> {
+    let env = env_vars(f, "env");
+    let secret_env = env_vars(f, "secret_env");
+    for s in &secret_env {
+        if let Some(p) = env.iter().find(|e| e.name == s.name) {
             d.diags.push(
                 Diagnostic::error(
-                    "strata::secret-in-plain",
-                    sref.span,
-                    format!("env `{k}` uses a secret but would be stored in a ConfigMap"),
+                    "strata::duplicate-env",
+                    s.name_span,
+                    format!("[{}] sets `{}` in both env and secret_env", c.address, s.name),
                 )
-                .label("secret in plain env")
-                .help(format!(
-                    "move `{k}` to secret_env so it lands in the app's Secret"
-                )),
+                .label("set again here")
+                .also(p.name_span, "first set in env")
+                .help("a variable has one value: keep it in env, or in secret_env when it holds a secret"),
             );
         }
     }
-    let secret_env = r
-        .str_map("secret_env", d.diags)
-        .into_iter()
-        .map(|(k, _, v, span)| {
-            let t = d.tpl_of(&v, span, c);
-            (k, t)
-        })
-        .collect();
-    let resources = d.resources(r);
-    let monitoring = monitoring(d, r);
-    let image_pull_policy = match d.literal(r, "image_pull_policy") {
-        Some((p, span)) if !["Always", "IfNotPresent", "Never"].contains(&p.as_str()) => {
-            d.diags.push(
-                Diagnostic::error(
-                    "strata::pull-policy",
-                    span,
-                    format!("unknown image pull policy `{p}`"),
-                )
-                .label("expected Always, IfNotPresent or Never"),
-            );
-            "IfNotPresent".into()
-        }
-        Some((p, _)) => p,
-        None => "IfNotPresent".into(),
-    };
+    let monitoring = f.table("monitoring").map(|m| Monitoring {
+        span: m.span,
+        path: m.text_or_default("path"),
+        interval: m.text_or_default("interval"),
+        dashboard: m.text("dashboard"),
+        prometheus: m.text("prometheus"),
+    });
     Some(AppDecl {
         common: c.clone(),
-        image: image?,
-        namespace,
-        port,
-        health,
-        replicas,
-        autoscaling,
-        disruption,
-        spread,
+        image: f.tpl("image")?,
+        namespace: f.text("namespace").map_or(c.name.clone(), |n| n.0),
+        port: f.int_or_default("port"),
+        health: f.text_or_default("health"),
+        replicas: f.int_or_default("replicas"),
+        replicas_span: f.int("replicas").map(|r| r.1),
+        autoscaling: autoscaling(d, f),
+        disruption: disruption(d, f),
+        spread: f.text_or_default("spread"),
+        spread_span: f.text("spread").map(|s| s.1),
         env,
         secret_env,
-        resources,
+        resources: resources(d, f),
         monitoring,
-        image_pull_policy,
+        image_pull_policy: f.text_or_default("image_pull_policy"),
     })
 }
 
-fn autoscaling(d: &mut Decoder, r: &mut TableReader) -> Option<(i64, i64, i64)> {
-    let (t, span) = r.table("autoscaling", d.diags)?;
-    let mut a = TableReader::new(t, format!("{} autoscaling", r.what), span);
-    let min = d.count(&mut a, "min", 1, 1);
-    let max = d.count(&mut a, "max", min.max(1), 1);
-    let cpu = d.count(&mut a, "cpu", 80, 1);
-    let max_span = a.node("max").map_or(span, |n| n.span);
-    a.finish(d.diags);
+fn env_vars(f: &Fields, key: &str) -> Vec<EnvVar> {
+    f.map(key)
+        .iter()
+        .filter_map(|e| match &e.value {
+            V::Text(t) => Some(EnvVar {
+                name: e.key.clone(),
+                name_span: e.key_span,
+                value: t.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn autoscaling(d: &mut Decoder, f: &Fields) -> Option<Autoscaling> {
+    let a = f.table("autoscaling")?;
+    let min = a.int_or_default("min");
+    let max = a.int("max").map_or(min, |m| m.0);
+    let max_span = a.int("max").map(|m| m.1);
     if max < min {
         d.diags.push(
             Diagnostic::error(
                 "strata::autoscaling",
-                max_span,
+                max_span.unwrap_or(a.span),
                 format!("autoscaling max ({max}) is below min ({min})"),
             )
             .label("max < min")
             .help("set max to at least min"),
         );
     }
-    Some((min, max, cpu))
+    Some(Autoscaling {
+        min,
+        max,
+        cpu: a.int_or_default("cpu"),
+        span: a.span,
+        max_span,
+    })
 }
 
-fn disruption(d: &mut Decoder, r: &mut TableReader) -> Option<(&'static str, serde_json::Value)> {
-    let (t, span) = r.table("disruption", d.diags)?;
-    let mut a = TableReader::new(t, format!("{} disruption", r.what), span);
-    let min = a.node("min_available").map(|n| n.to_json());
-    let max = a.node("max_unavailable").map(|n| n.to_json());
-    a.finish(d.diags);
+fn disruption(d: &mut Decoder, f: &Fields) -> Option<Disruption> {
+    let t = f.table("disruption")?;
+    let min = t.json("min_available").zip(t.span_of("min_available"));
+    let max = t.json("max_unavailable").zip(t.span_of("max_unavailable"));
     match (min, max) {
-        (Some(v), None) => Some(("minAvailable", v)),
-        (None, Some(v)) => Some(("maxUnavailable", v)),
+        (Some((value, span)), None) => Some(Disruption {
+            field: "minAvailable",
+            value,
+            span,
+        }),
+        (None, Some((value, span))) => Some(Disruption {
+            field: "maxUnavailable",
+            value,
+            span,
+        }),
+        _ if t.has("min_available") != t.has("max_unavailable") => None,
         _ => {
             d.diags.push(
                 Diagnostic::error(
                     "strata::disruption",
-                    span,
+                    t.span,
                     "disruption needs exactly one of min_available or max_unavailable",
                 )
                 .label("set one of them")
@@ -345,200 +218,103 @@ fn disruption(d: &mut Decoder, r: &mut TableReader) -> Option<(&'static str, ser
     }
 }
 
-fn monitoring(d: &mut Decoder, r: &mut TableReader) -> Option<Monitoring> {
-    let (t, span) = r.table("monitoring", d.diags)?;
-    let mut m = TableReader::new(t, format!("{} monitoring", r.what), span);
-    let path = d.literal(&mut m, "path").map_or("/metrics".into(), |p| p.0);
-    let interval = d.literal(&mut m, "interval").map_or("15s".into(), |p| p.0);
-    let dashboard = d.literal(&mut m, "dashboard");
-    let prometheus = m.str("prometheus", d.diags);
-    m.finish(d.diags);
-    Some(Monitoring {
-        span,
-        path,
-        interval,
-        dashboard,
-        prometheus,
-    })
+/// Container resources as JSON; a request above its limit is an error, as
+/// the API server would say.
+fn resources(d: &mut Decoder, f: &Fields) -> Option<J> {
+    let r = f.table("resources")?;
+    if let (Some(req), Some(lim)) = (r.table("requests"), r.table("limits")) {
+        for q in ["cpu", "memory", "ephemeral-storage"] {
+            let (Some((rv, rspan)), Some((lv, lspan))) = (req.text(q), lim.text(q)) else {
+                continue;
+            };
+            let (Some(a), Some(b)) = (
+                crate::k8s::quantity_value(&rv),
+                crate::k8s::quantity_value(&lv),
+            ) else {
+                continue;
+            };
+            if a > b {
+                d.diags.push(
+                    Diagnostic::error(
+                        "strata::requests-above-limits",
+                        rspan,
+                        format!("the {q} request {rv} is above its limit {lv}"),
+                    )
+                    .label("more than the limit")
+                    .also(lspan, "the limit")
+                    .help("a container cannot reserve more than it may use: lower the request or raise the limit"),
+                );
+            }
+        }
+    }
+    Some(f.value("resources")?.to_json())
 }
 
 /// `[manifest.NAME]`.
-pub fn manifest(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<ManifestDecl> {
-    let files = r.str_list("files", d.diags).unwrap_or_default();
-    if files.is_empty() {
-        d.diags.push(
-            Diagnostic::error(
-                "strata::missing-key",
-                c.span,
-                format!("[{}] needs a non-empty `files` list", c.address),
-            )
-            .help("e.g. files = [\"manifests/*.yaml\"] (relative to this file)"),
-        );
-    }
-    let namespace = r.key_span("namespace").map(|_| d.namespace(r, "default"));
+pub fn manifest(f: &Fields, c: &Common) -> Option<ManifestDecl> {
     Some(ManifestDecl {
         common: c.clone(),
-        files,
-        namespace,
+        files: f.texts("files"),
+        namespace: f.text("namespace").map(|n| n.0),
     })
 }
 
-fn auto_sync(d: &mut Decoder, r: &mut TableReader) -> Option<AutoSync> {
-    let (t, span) = r.table("auto_sync", d.diags)?;
-    let mut a = TableReader::new(t, format!("{} auto_sync", r.what), span);
-    let prune = a.bool("prune", d.diags).is_some_and(|b| b.0);
-    let self_heal = a.bool("self_heal", d.diags).is_some_and(|b| b.0);
-    a.finish(d.diags);
-    Some(AutoSync { prune, self_heal })
-}
-
-fn git_source(
-    d: &mut Decoder,
-    r: &mut TableReader,
-    c: &Common,
-) -> (String, String, String, String) {
-    let repo = d.literal(r, "repo");
-    if repo.is_none() && r.key_span("repo").is_none() {
-        d.diags.push(
-            Diagnostic::error("strata::missing-key", c.span, format!("[{}] needs `repo`", c.address))
-                .help("the Git repository Argo CD syncs from, e.g. repo = \"https://gitlab.com/group/project.git\""),
-        );
-    }
-    let path = d.literal(r, "path").map_or(".".into(), |p| p.0);
-    let revision = d.literal(r, "revision").map_or("HEAD".into(), |p| p.0);
-    let project = d.literal(r, "project").map_or("default".into(), |p| p.0);
-    (
-        repo.map(|r| r.0).unwrap_or_default(),
-        path,
-        revision,
-        project,
-    )
+fn auto_sync(f: &Fields) -> Option<AutoSync> {
+    let a = f.table("auto_sync")?;
+    Some(AutoSync {
+        prune: a.bool_or_default("prune"),
+        self_heal: a.bool_or_default("self_heal"),
+    })
 }
 
 /// `[application.NAME]`.
-pub fn application(
-    d: &mut Decoder,
-    r: &mut TableReader,
-    c: &mut Common,
-) -> Option<ApplicationDecl> {
-    let (repo, path, revision, project) = git_source(d, r, c);
-    let server = d
-        .literal(r, "server")
-        .map_or("https://kubernetes.default.svc".into(), |s| s.0);
-    let destination_namespace = match d.literal(r, "destination_namespace") {
-        Some((ns, span)) => {
-            if let Err(why) = k8s::check_label(&ns) {
-                d.diags.push(name_error(span, &ns, &why));
-            }
-            ns
-        }
-        None => c.name.clone(),
-    };
-    let auto_sync = auto_sync(d, r);
-    let create_namespace = r.bool("create_namespace", d.diags).is_some_and(|b| b.0);
+pub fn application(f: &Fields, c: &Common) -> Option<ApplicationDecl> {
     Some(ApplicationDecl {
         common: c.clone(),
-        repo,
-        path,
-        revision,
-        project,
-        server,
-        destination_namespace,
-        auto_sync,
-        create_namespace,
+        repo: f.text("repo")?.0,
+        path: f.text_or_default("path"),
+        revision: f.text_or_default("revision"),
+        project: f.text_or_default("project"),
+        server: f.text_or_default("server"),
+        destination_namespace: f
+            .text("destination_namespace")
+            .map_or(c.name.clone(), |n| n.0),
+        auto_sync: auto_sync(f),
+        create_namespace: f.bool_or_default("create_namespace"),
     })
 }
 
 /// `[application_set.NAME]`.
-pub fn application_set(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<AppSetDecl> {
-    let (repo, path, revision, project) = git_source(d, r, c);
-    let namespace = d.namespace(r, &c.name.clone());
-    let value_files = r
-        .str_list("value_files", d.diags)
-        .unwrap_or_default()
+pub fn application_set(f: &Fields, c: &Common) -> Option<AppSetDecl> {
+    let environments = f
+        .tables("environments")
         .into_iter()
-        .map(|v| v.0)
+        .filter_map(|e| {
+            Some(Environment {
+                name: e.text("name")?.0,
+                server: e.text_or_default("server"),
+            })
+        })
         .collect();
-    let auto_sync = auto_sync(d, r);
-    let mut environments = Vec::new();
-    match r.node("environments") {
-        Some(n) => match &n.val {
-            Val::Array(items) if !items.is_empty() => {
-                for item in items {
-                    let Val::Table(t) = &item.val else {
-                        d.diags.push(
-                            Diagnostic::error(
-                                "strata::wrong-type",
-                                item.span,
-                                "each environment must be a table",
-                            )
-                            .label("expected { name = \"...\", server = \"...\" }"),
-                        );
-                        continue;
-                    };
-                    let mut er = TableReader::new(t, "an environment", item.span);
-                    let name = er
-                        .req_str("name", "e.g. name = \"production\"", d.diags)
-                        .map(|v| v.0);
-                    let server = d
-                        .literal(&mut er, "server")
-                        .map_or("https://kubernetes.default.svc".into(), |s| s.0);
-                    er.finish(d.diags);
-                    if let Some(name) = name {
-                        environments.push(Environment { name, server });
-                    }
-                }
-            }
-            _ => d.diags.push(
-                Diagnostic::error(
-                    "strata::wrong-type",
-                    n.span,
-                    "`environments` must be a non-empty array of tables",
-                )
-                .help("e.g. environments = [{ name = \"production\" }, { name = \"staging\" }]"),
-            ),
-        },
-        None => d.diags.push(
-            Diagnostic::error(
-                "strata::missing-key",
-                c.span,
-                format!("[{}] needs `environments`", c.address),
-            )
-            .help("e.g. environments = [{ name = \"production\" }, { name = \"staging\" }]"),
-        ),
-    }
     Some(AppSetDecl {
         common: c.clone(),
-        repo,
-        path,
-        revision,
-        project,
-        namespace,
+        repo: f.text("repo")?.0,
+        path: f.text_or_default("path"),
+        revision: f.text_or_default("revision"),
+        project: f.text_or_default("project"),
+        namespace: f.text("namespace").map_or(c.name.clone(), |n| n.0),
         environments,
-        value_files,
-        auto_sync,
+        value_files: f.texts("value_files").into_iter().map(|v| v.0).collect(),
+        auto_sync: auto_sync(f),
     })
 }
 
 /// `[output.NAME]`.
-pub fn output(d: &mut Decoder, r: &mut TableReader, c: &mut Common) -> Option<OutputDecl> {
-    let value = d.tpl(r, "value", c);
-    if value.is_none() && r.key_span("value").is_none() {
-        d.diags.push(
-            Diagnostic::error(
-                "strata::missing-key",
-                c.span,
-                format!("[{}] needs `value`", c.address),
-            )
-            .help("e.g. value = \"${k3s.main.api_endpoint}\""),
-        );
-    }
-    let sensitive = r.bool("sensitive", d.diags).is_some_and(|b| b.0);
-    let description = r.str("description", d.diags).map(|v| v.0);
+pub fn output(f: &Fields, c: &Common) -> Option<OutputDecl> {
     Some(OutputDecl {
         common: c.clone(),
-        value: value?,
-        sensitive,
-        description,
+        value: f.tpl("value")?,
+        sensitive: f.bool_or_default("sensitive"),
+        description: f.text("description").map(|v| v.0),
     })
 }

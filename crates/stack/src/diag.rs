@@ -2,7 +2,7 @@
 //! [`Diagnostic`] pointing at file:line:col with a snippet and a fix hint; all
 //! of them are collected and reported at once.
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,7 +67,7 @@ impl Sources {
     /// `path:line:col` of a span (1-based, columns in characters).
     pub fn location(&self, span: Span) -> String {
         let f = &self.files[span.file];
-        let before = &f.text[..span.start.min(f.text.len())];
+        let before = &f.text[..floor_char(&f.text, span.start)];
         let line = before.matches('\n').count() + 1;
         let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         format!("{}:{line}:{col}", f.path.display())
@@ -158,7 +158,7 @@ struct View {
     code: &'static str,
     severity: miette::Severity,
     help: Option<String>,
-    source: Option<NamedSource<String>>,
+    source: Option<Excerpt>,
     label: Option<LabeledSpan>,
     related: Vec<View>,
 }
@@ -207,27 +207,176 @@ impl miette::Diagnostic for View {
     }
 }
 
+/// Longest line shown in a snippet; longer lines are cut around the span.
+const MAX_LINE: usize = 100;
+/// Most lines a span covers in a snippet.
+const MAX_SPAN_LINES: usize = 6;
+/// Longest message or label; longer ones are cut in the middle.
+const MAX_MESSAGE: usize = 300;
+
+/// The few lines around a span, with long lines cut to a window, so that a
+/// snippet stays short whatever the file holds. Line numbers are those of
+/// the file.
+struct Excerpt {
+    name: String,
+    text: String,
+    /// 0-based line of the file where the excerpt starts.
+    first_line: usize,
+    /// Where the primary span starts in the excerpt, and its real column.
+    anchor: (usize, usize),
+}
+
+impl miette::SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let c = self.text.as_str().read_span(span, before, after)?;
+        let column = if span.offset() == self.anchor.0 {
+            self.anchor.1
+        } else {
+            c.column()
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            c.data(),
+            *c.span(),
+            c.line() + self.first_line,
+            column,
+            c.line_count(),
+        )))
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Builds the excerpt of `text` around `start..end`; returns it with the
+/// span's place in it.
+fn excerpt(name: &str, text: &str, start: usize, end: usize) -> (Excerpt, usize, usize) {
+    let start = floor_char(text, start);
+    let mut end = ceil_char(text, end.max(start));
+    let line_of = |i: usize| text[..i].matches('\n').count();
+    let (l0, mut l1) = (line_of(start), line_of(end));
+    let lines: Vec<&str> = text.split('\n').collect();
+    if l1 > l0 + MAX_SPAN_LINES {
+        l1 = l0 + MAX_SPAN_LINES;
+        let line_end: usize = lines[..=l1].iter().map(|l| l.len() + 1).sum::<usize>() - 1;
+        end = line_end.min(text.len());
+    }
+    let first = l0.saturating_sub(1);
+    let last = (l1 + 1).min(lines.len().saturating_sub(1));
+    let mut offset: usize = lines[..first].iter().map(|l| l.len() + 1).sum();
+    let mut out = String::new();
+    let (mut new_start, mut new_end) = (0, 0);
+    let mut column = 0;
+    for (i, line) in lines.iter().enumerate().take(last + 1).skip(first) {
+        let line_start = offset;
+        offset += line.len() + 1;
+        let chars = line.chars().count();
+        let (from, to) = if chars <= MAX_LINE {
+            (0, line.len())
+        } else {
+            // A window around the span's start on its line, the head of others.
+            let at = if i == l0 { start - line_start } else { 0 };
+            let at_char = line[..at].chars().count();
+            let from_char = at_char.saturating_sub(MAX_LINE / 3);
+            let to_char = (from_char + MAX_LINE).min(chars);
+            let byte = |c: usize| line.char_indices().nth(c).map_or(line.len(), |x| x.0);
+            (byte(from_char), byte(to_char))
+        };
+        let prefix = if from > 0 { "…" } else { "" };
+        let suffix = if to < line.len() { "…" } else { "" };
+        let here = out.len() + prefix.len();
+        let map = |abs: usize| here + abs.saturating_sub(line_start).clamp(from, to) - from;
+        if i == l0 {
+            new_start = map(start);
+            column = line[..start - line_start].chars().count();
+        }
+        if i == l1 {
+            new_end = map(end);
+        }
+        out.push_str(prefix);
+        out.push_str(&line[from..to]);
+        out.push_str(suffix);
+        if i < last {
+            out.push('\n');
+        }
+    }
+    if l1 > last || new_end < new_start {
+        new_end = new_start;
+    }
+    let ex = Excerpt {
+        name: name.to_string(),
+        text: out,
+        first_line: first,
+        anchor: (new_start, column),
+    };
+    (ex, new_start, new_end)
+}
+
+/// A user's value as shown in a message: long ones are cut in the middle.
+pub fn elide(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(40).collect();
+    let tail: Vec<char> = value.chars().rev().take(15).collect();
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
+}
+
+/// Cuts a long message in the middle.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= MAX_MESSAGE {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(MAX_MESSAGE * 2 / 3).collect();
+    let tail: String = {
+        let rev: Vec<char> = s.chars().rev().take(MAX_MESSAGE / 4).collect();
+        rev.into_iter().rev().collect()
+    };
+    format!("{head} … {tail}")
+}
+
 fn view_at(
     sources: &Sources,
     span: Span,
     message: String,
     label: String,
-    severity: miette::Severity,
-) -> (Option<NamedSource<String>>, Option<LabeledSpan>, String) {
+) -> (Option<Excerpt>, Option<LabeledSpan>, String) {
     let f = sources.get(span.file);
     let name = sources.location(span);
-    let src = NamedSource::new(f.path.display().to_string(), f.text.to_string());
-    let len = span
-        .end
-        .saturating_sub(span.start)
+    let (src, start, end) = excerpt(&f.path.display().to_string(), &f.text, span.start, span.end);
+    let len = end
+        .saturating_sub(start)
         .max(1)
-        .min(f.text.len().saturating_sub(span.start).max(1));
+        .min(src.text.len().saturating_sub(start).max(1));
     let lab = LabeledSpan::new_with_span(
-        (!label.is_empty()).then_some(label),
-        SourceSpan::new(span.start.min(f.text.len()).into(), len),
+        (!label.is_empty()).then(|| shorten(&label)),
+        SourceSpan::new(start.min(src.text.len()).into(), len),
     );
-    let _ = severity;
-    (Some(src), Some(lab), format!("{message}\n  at {name}"))
+    (
+        Some(src),
+        Some(lab),
+        format!("{}\n  at {name}", shorten(&message)),
+    )
 }
 
 /// Renders diagnostics for a terminal (colors when `color`), errors first in
@@ -248,22 +397,14 @@ pub fn render(sources: &Sources, diags: &[Diagnostic], color: bool) -> String {
             Severity::Warning => miette::Severity::Warning,
         };
         let (source, label, message) = match &d.primary {
-            Some((span, text)) => {
-                view_at(sources, *span, d.message.clone(), text.clone(), severity)
-            }
-            None => (None, None, d.message.clone()),
+            Some((span, text)) => view_at(sources, *span, d.message.clone(), text.clone()),
+            None => (None, None, shorten(&d.message)),
         };
         let related = d
             .related
             .iter()
             .map(|(span, text)| {
-                let (source, label, message) = view_at(
-                    sources,
-                    *span,
-                    text.clone(),
-                    String::new(),
-                    miette::Severity::Advice,
-                );
+                let (source, label, message) = view_at(sources, *span, text.clone(), String::new());
                 View {
                     message,
                     code: "",
@@ -329,6 +470,44 @@ mod tests {
         let f = s.add(Path::new("a.toml"), "x = 1\ny = é2\n".into());
         assert_eq!(s.location(Span::new(f, 0..1)), "a.toml:1:1");
         assert_eq!(s.location(Span::new(f, 12..13)), "a.toml:2:6");
+    }
+
+    #[test]
+    fn long_lines_make_short_snippets() {
+        let mut s = Sources::default();
+        let long = format!(
+            "x = \"{}\"\nimage = \"{}BAD{}\"\ny = 1\n",
+            "a".repeat(5000),
+            "b".repeat(3000),
+            "c".repeat(3000)
+        );
+        let f = s.add(Path::new("stack.toml"), long.clone());
+        let at = long.find("BAD").unwrap();
+        let d =
+            Diagnostic::error("strata::test", Span::new(f, at..at + 3), "a problem").label("here");
+        let out = render(&s, &[d], false);
+        assert!(out.contains("stack.toml:2:3010"), "{out}");
+        assert!(out.contains("BAD"), "{out}");
+        assert!(
+            out.contains("2 │") && out.contains("1 │") && out.contains("3 │"),
+            "{out}"
+        );
+        assert!(out.len() < 1500, "{} bytes:\n{out}", out.len());
+        let huge = Diagnostic::error(
+            "strata::test",
+            Span::new(f, 0..long.len()),
+            "x".repeat(10_000),
+        );
+        let out = render(&s, &[huge], false);
+        assert!(out.len() < 3000, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn spans_inside_a_character_are_safe() {
+        let mut s = Sources::default();
+        let f = s.add(Path::new("a.toml"), "é\u{fffd}x".into());
+        let d = Diagnostic::error("strata::test", Span::new(f, 1..3), "inside a character");
+        assert!(render(&s, &[d], false).contains("a.toml:1:1"));
     }
 
     #[test]

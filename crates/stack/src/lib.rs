@@ -2,15 +2,22 @@
 //! secrets and references, validate everything with located diagnostics, and
 //! expand components into the engine's desired resources.
 
+mod check;
 pub mod decode;
 mod decode_hosts;
 mod decode_k8s;
 pub mod diag;
 pub mod expand;
+pub mod fields;
+pub mod formats;
 pub mod k8s;
 pub mod load;
 pub mod model;
+pub mod policy;
+pub mod reference;
+pub mod schema;
 pub mod secrets;
+pub mod syntax;
 pub mod template;
 pub mod value;
 
@@ -37,6 +44,14 @@ pub struct Stack {
     pub warnings: Vec<Diagnostic>,
     /// SHA-256 over the stack's files (paths and contents).
     pub sha256: String,
+    secrets: SecretStore,
+}
+
+/// How a stack is loaded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// HA policy findings are errors, not warnings.
+    pub strict: bool,
 }
 
 /// A stack that could not be used: every problem found, at once.
@@ -57,38 +72,49 @@ impl Stack {
         }
     }
 
-    /// Resolves secrets on demand.
+    /// Resolves secrets on demand (sharing what loading already read).
     pub fn secret_store(&self) -> SecretStore {
-        SecretStore::new(&self.model.secrets)
+        self.secrets.clone()
     }
 }
 
 /// Reads, validates and expands the stack in `dir`.
 pub fn load(dir: &Path, vars: &VarOverrides) -> Result<Stack, StackErrors> {
+    load_with(dir, vars, &LoadOptions::default())
+}
+
+/// Reads, validates and expands the stack in `dir`, with options.
+pub fn load_with(
+    dir: &Path,
+    vars: &VarOverrides,
+    options: &LoadOptions,
+) -> Result<Stack, StackErrors> {
     let mut diags = Vec::new();
     let mut raw = load::read_stack(dir, &mut diags);
+    if raw.sources.files().is_empty() {
+        return Err(StackErrors {
+            sources: raw.sources,
+            diagnostics: diags,
+        });
+    }
     expand::read_manifest_files(&mut raw, &mut diags);
-    let model = if raw.stack.is_some() {
-        decode::decode(&raw, vars, &mut diags)
-    } else {
-        None
-    };
-    let expanded = model.as_ref().map(|m| {
-        let mut e = expand::expand(m, &raw, &mut diags);
-        check_depends_on(m, &e, &mut diags);
-        if !diags.iter().any(|d| d.severity == Severity::Error) {
-            if let Err(errs) = strata_engine::ResourceGraph::build(&e.resources) {
-                for err in errs {
-                    diags.push(Diagnostic::global("strata::graph", err.to_string()));
-                }
+    let model = decode::decode(&raw, vars, &mut diags);
+    let secrets = SecretStore::new(&model.secrets);
+    diags.extend(secrets.check_sources(&model.secrets));
+    let mut expanded = expand::expand(&model, &raw, &mut diags);
+    check_depends_on(&model, &expanded, &mut diags);
+    diags.extend(policy::check(&model, &expanded, options.strict));
+    if !diags.iter().any(|d| d.severity == Severity::Error) {
+        if let Err(errs) = strata_engine::ResourceGraph::build(&expanded.resources) {
+            for err in errs {
+                diags.push(graph_error(&expanded, err));
             }
         }
-        e.resources.shrink_to_fit();
-        e
-    });
+    }
+    expanded.resources.shrink_to_fit();
     let has_errors = diags.iter().any(|d| d.severity == Severity::Error);
     match (model, expanded) {
-        (Some(model), Some(expanded)) if !has_errors => {
+        (model, expanded) if !has_errors => {
             let sha256 = hash_sources(&raw.sources, &expanded.files_read);
             Ok(Stack {
                 dir: dir.to_path_buf(),
@@ -97,12 +123,26 @@ pub fn load(dir: &Path, vars: &VarOverrides) -> Result<Stack, StackErrors> {
                 expanded,
                 warnings: diags,
                 sha256,
+                secrets,
             })
         }
         _ => Err(StackErrors {
             sources: raw.sources,
             diagnostics: diags,
         }),
+    }
+}
+
+/// A resource graph error, located at the component of the resource it names.
+fn graph_error(e: &Expanded, err: strata_engine::GraphError) -> Diagnostic {
+    let at = match &err {
+        strata_engine::GraphError::Dangling { from, .. } => e.origins.get(from),
+        strata_engine::GraphError::Cycle(path) => path.first().and_then(|a| e.origins.get(a)),
+    };
+    match at {
+        Some(span) => Diagnostic::error("strata::graph", *span, err.to_string())
+            .help("check depends_on and the references of the components involved"),
+        None => Diagnostic::global("strata::graph", err.to_string()),
     }
 }
 

@@ -84,6 +84,50 @@ pub struct ManifestDoc {
     pub value: serde_json::Value,
     /// Where its `kind:` is written (or the document start).
     pub span: Span,
+    /// Where its `namespace:` is written, if it is.
+    pub namespace_span: Option<Span>,
+}
+
+/// Reads a file into `sources`. Text that is not UTF-8 is reported at the
+/// first invalid byte (the file is still added, so that the location shows)
+/// and `None` is returned; so is a file that cannot be read, reported at
+/// `via` (what names it) when given.
+pub fn read_source(
+    sources: &mut Sources,
+    path: &Path,
+    via: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let message = format!("cannot read {}: {e}", normalize(path).display());
+            diags.push(match via {
+                Some(span) => Diagnostic::error("strata::read", span, message),
+                None => Diagnostic::global("strata::read", message),
+            });
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(sources.add(&normalize(path), text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = sources.add(&normalize(path), text);
+            diags.push(
+                Diagnostic::error(
+                    "strata::encoding",
+                    Span::new(file, at..at + 1),
+                    format!("{} is not valid UTF-8 text", normalize(path).display()),
+                )
+                .label(format!("byte 0x{byte:02x} is not UTF-8"))
+                .help("save the file as UTF-8"),
+            );
+            None
+        }
+    }
 }
 
 /// Reads `dir` and everything it includes. Problems go to `diags`.
@@ -130,25 +174,10 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
             continue;
         }
         seen.push(canon);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                let d = match via {
-                    Some(span) => Diagnostic::error(
-                        "strata::include",
-                        span,
-                        format!("cannot read included file {}: {e}", path.display()),
-                    ),
-                    None => Diagnostic::global(
-                        "strata::read",
-                        format!("cannot read {}: {e}", path.display()),
-                    ),
-                };
-                diags.push(d);
-                continue;
-            }
+        let Some(file) = read_source(&mut raw.sources, &path, via, diags) else {
+            unreadable = true;
+            continue;
         };
-        let file = raw.sources.add(&normalize(&path), text);
         let text = raw.sources.get(file).text.clone();
         let (doc, errors) = toml::de::DeTable::parse_recoverable(&text);
         for e in &errors {
@@ -177,12 +206,29 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
     // A file with TOML syntax errors may hold the [stack] table: its syntax
     // errors are the problem to report, not a missing [stack].
     if raw.stack.is_none() && !raw.sources.files().is_empty() && !unreadable {
+        let suggested: String = dir
+            .canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_lowercase()))
+            .map(|n| {
+                n.chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect::<String>()
+                    .trim_matches('-')
+                    .to_string()
+            })
+            .filter(|n| crate::k8s::check_label(n).is_ok())
+            .unwrap_or_else(|| "production".into());
         diags.push(
-            Diagnostic::global(
+            Diagnostic::error(
                 "strata::no-stack-table",
-                format!("no file in {} declares [stack]", dir.display()),
+                Span::new(0, 0..0),
+                format!("{} is not a stack: none of its files declares [stack]", dir.display()),
             )
-            .help("add a stack.toml with\n  [stack]\n  name = \"production\""),
+            .label("the stack's first file")
+            .help(format!(
+                "add a [stack] table to one file of the directory (e.g. stack.toml):\n  [stack]\n  name = \"{suggested}\""
+            )),
         );
     }
     raw

@@ -2,7 +2,6 @@
 
 use crate::diag::Span;
 use crate::template::{Ref, Template};
-use crate::value::Node;
 use strata_engine::AttrPath;
 
 /// Settings every component table accepts.
@@ -22,6 +21,15 @@ pub struct Common {
     pub ignore_changes: Vec<AttrPath>,
     /// Every `${...}` reference written in the table.
     pub refs: Vec<Ref>,
+    /// HA policy checks silenced for this component, with where each is written.
+    pub allow: Vec<(String, Span)>,
+}
+
+impl Common {
+    /// Whether the policy check `code` is silenced here.
+    pub fn allows(&self, code: &str) -> bool {
+        self.allow.iter().any(|(c, _)| c == code)
+    }
 }
 
 /// The SSH defaults of `[ssh]`.
@@ -144,6 +152,8 @@ pub struct StorageDecl {
     pub version: String,
     /// Replicas per volume.
     pub replicas: i64,
+    /// Where `replicas` is written (`None`: the default).
+    pub replicas_span: Option<Span>,
     /// Namespace.
     pub namespace: String,
     /// Whether its StorageClass is the cluster default.
@@ -200,16 +210,54 @@ pub struct ServiceDecl {
     pub version: Option<String>,
     /// Namespace.
     pub namespace: String,
-    /// Instances (brokers, replicas, servers).
+    /// Instances (brokers, replicas, servers): as written, else the preset's default.
     pub replicas: Option<i64>,
+    /// Where `replicas` is written (`None`: the preset's default).
+    pub replicas_span: Option<Span>,
     /// Volume size per instance.
     pub storage: Option<String>,
-    /// Preset settings such as `database`, `username`, `password`.
+    /// Preset settings such as `database`, `username`, `password`: as written,
+    /// and the preset's defaults for those that are not.
     pub settings: Vec<(String, Setting)>,
+    /// Where each written setting is.
+    pub setting_spans: Vec<(String, Span)>,
     /// Resources per instance (`{ requests = {...}, limits = {...} }`).
-    pub resources: Option<Node>,
+    pub resources: Option<serde_json::Value>,
     /// Chart values merged over the preset's.
     pub values: Option<serde_json::Value>,
+}
+
+impl ServiceDecl {
+    /// An integer setting (written or defaulted).
+    pub fn int_setting(&self, key: &str) -> Option<i64> {
+        self.settings.iter().find_map(|(k, v)| match v {
+            Setting::Int(i) if k == key => Some(*i),
+            _ => None,
+        })
+    }
+
+    /// A text setting without references (written or defaulted).
+    pub fn text_setting(&self, key: &str) -> Option<String> {
+        self.settings.iter().find_map(|(k, v)| match v {
+            Setting::Text(t) if k == key => t.as_literal(),
+            _ => None,
+        })
+    }
+
+    /// A boolean setting (written or defaulted).
+    pub fn bool_setting(&self, key: &str) -> Option<bool> {
+        self.settings.iter().find_map(|(k, v)| match v {
+            Setting::Bool(b) if k == key => Some(*b),
+            _ => None,
+        })
+    }
+
+    /// Where a setting is written, if it is.
+    pub fn setting_span(&self, key: &str) -> Option<Span> {
+        self.setting_spans
+            .iter()
+            .find_map(|(k, s)| (k == key).then_some(*s))
+    }
 }
 
 /// `[chart.NAME]`: any Helm chart.
@@ -246,22 +294,63 @@ pub struct AppDecl {
     pub health: String,
     /// Replicas (ignored by the Deployment when autoscaling is on).
     pub replicas: i64,
+    /// Where `replicas` is written (`None`: the default).
+    pub replicas_span: Option<Span>,
     /// HPA bounds and CPU target.
-    pub autoscaling: Option<(i64, i64, i64)>,
+    pub autoscaling: Option<Autoscaling>,
     /// PDB: min_available or max_unavailable.
-    pub disruption: Option<(&'static str, serde_json::Value)>,
+    pub disruption: Option<Disruption>,
     /// Pod anti-affinity: "required", "preferred" or "none".
     pub spread: String,
+    /// Where `spread` is written (`None`: the default).
+    pub spread_span: Option<Span>,
     /// Plain environment.
-    pub env: Vec<(String, Template)>,
+    pub env: Vec<EnvVar>,
     /// Secret environment.
-    pub secret_env: Vec<(String, Template)>,
+    pub secret_env: Vec<EnvVar>,
     /// Container resources.
-    pub resources: Option<Node>,
+    pub resources: Option<serde_json::Value>,
     /// Metrics scraping and dashboard.
     pub monitoring: Option<Monitoring>,
     /// Image pull policy.
     pub image_pull_policy: String,
+}
+
+/// `autoscaling = { ... }` of an app.
+#[derive(Debug, Clone)]
+pub struct Autoscaling {
+    /// Fewest replicas.
+    pub min: i64,
+    /// Most replicas.
+    pub max: i64,
+    /// Target CPU utilisation in percent.
+    pub cpu: i64,
+    /// Where the table is written.
+    pub span: Span,
+    /// Where `max` is written (`None`: it defaults to `min`).
+    pub max_span: Option<Span>,
+}
+
+/// `disruption = { ... }` of an app: a PodDisruptionBudget.
+#[derive(Debug, Clone)]
+pub struct Disruption {
+    /// `minAvailable` or `maxUnavailable`.
+    pub field: &'static str,
+    /// A count or a percentage.
+    pub value: serde_json::Value,
+    /// Where the value is written.
+    pub span: Span,
+}
+
+/// One environment variable of an app.
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    /// Its name.
+    pub name: String,
+    /// Where the name is written.
+    pub name_span: Span,
+    /// Its value.
+    pub value: Template,
 }
 
 /// `monitoring = { ... }` of an app.

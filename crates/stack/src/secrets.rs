@@ -1,27 +1,67 @@
 //! Secret values, read from the environment, a file or a command only when
 //! something needs them, cached for the run and never written anywhere.
 
+use crate::diag::Diagnostic;
 use crate::model::{SecretDecl, SecretSource};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use strata_engine::SecretValues;
 
-/// Resolves the stack's `[secrets]` on demand.
+/// Resolves the stack's `[secrets]` on demand. Clones share one cache, so
+/// that each source is read at most once per run.
+#[derive(Clone)]
 pub struct SecretStore {
-    decls: HashMap<String, SecretSource>,
-    cache: Mutex<HashMap<String, Option<String>>>,
+    decls: Arc<HashMap<String, SecretSource>>,
+    cache: Arc<Mutex<HashMap<String, Option<String>>>>,
+}
+
+impl std::fmt::Debug for SecretStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the values.
+        f.debug_struct("SecretStore")
+            .field("secrets", &self.decls.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl SecretStore {
     /// A store for the declared secrets.
     pub fn new(decls: &[SecretDecl]) -> Self {
         SecretStore {
-            decls: decls
-                .iter()
-                .map(|d| (d.name.clone(), d.source.clone()))
-                .collect(),
-            cache: Mutex::new(HashMap::new()),
+            decls: Arc::new(
+                decls
+                    .iter()
+                    .map(|d| (d.name.clone(), d.source.clone()))
+                    .collect(),
+            ),
+            cache: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Reads every secret that comes from a file or a command, whether or
+    /// not anything needs it yet, and reports each source that fails (a
+    /// command that exits non-zero, a file that cannot be read) at its
+    /// declaration. A file or program that does not exist, like an unset
+    /// environment variable, only leaves the value unknown.
+    pub fn check_sources(&self, decls: &[SecretDecl]) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for d in decls {
+            if matches!(d.source, SecretSource::Env(_)) {
+                continue;
+            }
+            if let Err(why) = self.get(&d.name) {
+                out.push(
+                    Diagnostic::error(
+                        "strata::secret-source",
+                        d.span,
+                        format!("secret `{}` cannot be read: {why}", d.name),
+                    )
+                    .label("its source fails")
+                    .help("fix the source (the file's permissions, the command), or point the secret elsewhere"),
+                );
+            }
+        }
+        out
     }
 
     fn read(source: &SecretSource) -> Result<Option<String>, String> {
@@ -32,7 +72,7 @@ impl SecretStore {
                 match std::fs::read_to_string(&p) {
                     Ok(s) => Ok(Some(s.trim_end_matches(['\n', '\r']).to_string())),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(e) => Err(format!("cannot read secret file {p}: {e}")),
+                    Err(e) => Err(format!("the file {p} cannot be read ({e})")),
                 }
             }
             SecretSource::Command(argv) => {
@@ -47,7 +87,7 @@ impl SecretStore {
                             .to_string(),
                     )),
                     Ok(o) => Err(format!(
-                        "secret command `{}` exited with {}",
+                        "the command `{}` failed ({})",
                         argv.join(" "),
                         o.status
                     )),

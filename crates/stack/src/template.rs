@@ -20,6 +20,10 @@ pub struct Ref {
     pub parts: Vec<String>,
     /// Where the `${...}` is written.
     pub span: Span,
+    /// Whether the referenced value must be text: the reference is part of a
+    /// longer string, or the key takes only strings. A list or a table cannot
+    /// stand there.
+    pub in_text: bool,
 }
 
 impl Ref {
@@ -130,6 +134,7 @@ pub fn parse(value: &str, span: Span, raw: &str, diags: &mut Vec<Diagnostic>) ->
             pieces.push(Piece::Ref(Ref {
                 parts,
                 span: ref_span,
+                in_text: true,
             }));
         }
         rest = &after[close + 1..];

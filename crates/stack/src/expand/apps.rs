@@ -24,8 +24,8 @@ pub(super) fn expand_apps(b: &mut Builder) {
         });
         let sa_addr = b.object(&a.common, "ServiceAccount", sa, deps.clone(), span);
         let mut env = Map::new();
-        for (k, t) in &a.env {
-            env.insert(k.clone(), b.scope.eval(t).value);
+        for e in &a.env {
+            env.insert(e.name.clone(), b.scope.eval(&e.value).value);
         }
         let cm = json!({
             "apiVersion": "v1",
@@ -36,7 +36,8 @@ pub(super) fn expand_apps(b: &mut Builder) {
         let cm_addr = b.object(&a.common, "ConfigMap", cm, deps.clone(), span);
         let mut data = Map::new();
         let mut sensitive = Vec::new();
-        for (k, t) in &a.secret_env {
+        for e in &a.secret_env {
+            let (k, t) = (&e.name, &e.value);
             let ev = b.scope.eval(t);
             if ev.sensitive.is_none() {
                 b.diags.push(
@@ -73,11 +74,21 @@ pub(super) fn expand_apps(b: &mut Builder) {
         let secret_addr = b.object(&a.common, "Secret", secret, deps.clone(), span);
         b.out.resources[i].sensitive = sensitive;
         let image = b.scope.eval(&a.image).value;
+        if a.image.as_literal().is_none() {
+            // References resolved only now: check the image they make.
+            if let Some(Err(why)) = image.as_str().map(crate::syntax::check_image) {
+                let v = image.as_str().unwrap_or_default();
+                b.diags
+                    .push(crate::formats::image_error(v, &why, a.image.span));
+            }
+        }
         let tag = image
             .as_str()
             .and_then(|s| s.rsplit_once(':'))
             .map(|(_, t)| t.to_string())
-            .filter(|t| !t.contains('/'));
+            .filter(|t| !t.contains('/'))
+            // The tag labels the pods; a tag that is no label value is left out.
+            .filter(|t| crate::k8s::check_label_value(t).is_ok());
         let deployment = deployment(a, &labels, image, tag);
         let mut dep_deps = deps.clone();
         dep_deps.extend([sa_addr, cm_addr, secret_addr]);
@@ -101,7 +112,8 @@ pub(super) fn expand_apps(b: &mut Builder) {
             },
         });
         let svc_addr = b.object(&a.common, "Service", service, deps.clone(), span);
-        if let Some((min, max, cpu)) = a.autoscaling {
+        if let Some(scale) = &a.autoscaling {
+            let (min, max, cpu) = (scale.min, scale.max, scale.cpu);
             let hpa = json!({
                 "apiVersion": "autoscaling/v2",
                 "kind": "HorizontalPodAutoscaler",
@@ -121,9 +133,9 @@ pub(super) fn expand_apps(b: &mut Builder) {
                 span,
             );
         }
-        if let Some((field, value)) = &a.disruption {
+        if let Some(d) = &a.disruption {
             let mut spec = Map::new();
-            spec.insert(field.to_string(), value.clone());
+            spec.insert(d.field.to_string(), d.value.clone());
             spec.insert("selector".into(), json!({"matchLabels": {"app": name}}));
             let pdb = json!({
                 "apiVersion": "policy/v1",
@@ -160,7 +172,7 @@ fn deployment(a: &AppDecl, labels: &Value, image: Value, tag: Option<String>) ->
     if let Some(t) = tag {
         pod_labels["version"] = json!(t);
     }
-    let probe = |delay: i64, period: i64| json!({"httpGet": {"path": a.health, "port": "http"}, "initialDelaySeconds": delay, "periodSeconds": period});
+    let probe = |(delay, period): (i64, i64)| json!({"httpGet": {"path": a.health, "port": "http"}, "initialDelaySeconds": delay, "periodSeconds": period});
     let mut container = json!({
         "name": "main",
         "image": image,
@@ -170,11 +182,11 @@ fn deployment(a: &AppDecl, labels: &Value, image: Value, tag: Option<String>) ->
             {"secretRef": {"name": format!("{name}-secrets")}},
         ],
         "ports": [{"name": "http", "containerPort": a.port, "protocol": "TCP"}],
-        "livenessProbe": probe(15, 10),
-        "readinessProbe": probe(5, 5),
+        "livenessProbe": probe(crate::schema::LIVENESS_PROBE),
+        "readinessProbe": probe(crate::schema::READINESS_PROBE),
     });
     if let Some(r) = &a.resources {
-        container["resources"] = r.to_json();
+        container["resources"] = r.clone();
     }
     let selector = json!({"labelSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": [name]}]}, "topologyKey": "kubernetes.io/hostname"});
     let affinity = match a.spread.as_str() {
@@ -212,8 +224,8 @@ fn deployment(a: &AppDecl, labels: &Value, image: Value, tag: Option<String>) ->
     });
     // With an autoscaler the Deployment starts at its minimum; afterwards the
     // HPA owns the count (the resource ignores changes to spec.replicas).
-    spec["replicas"] = match a.autoscaling {
-        Some((min, _, _)) => json!(min),
+    spec["replicas"] = match &a.autoscaling {
+        Some(hpa) => json!(hpa.min),
         None => json!(a.replicas),
     };
     json!({

@@ -47,7 +47,6 @@ pub(super) fn expand_nodes(b: &mut Builder) {
             "sysctl": sysctl,
             "swap": "off",
             "services": services,
-            "facts": null,
         });
         if let Some(k) = &n.key {
             attrs["ssh"]["key"] = json!(k);

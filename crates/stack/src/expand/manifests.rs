@@ -60,18 +60,10 @@ pub fn read_manifest_files(raw: &mut RawStack, diags: &mut Vec<Diagnostic>) {
             );
         }
         for p in paths {
-            let text = match std::fs::read_to_string(&p) {
-                Ok(t) => t,
-                Err(e) => {
-                    diags.push(Diagnostic::error(
-                        "strata::manifest",
-                        span,
-                        format!("cannot read {}: {e}", p.display()),
-                    ));
-                    continue;
-                }
+            let Some(file) = crate::load::read_source(&mut raw.sources, &p, Some(span), diags)
+            else {
+                continue;
             };
-            let file = raw.sources.add(&crate::load::normalize(&p), text);
             let docs = parse_documents(raw, file, diags);
             raw.manifest_docs
                 .entry(address.clone())
@@ -109,7 +101,11 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
         {
             continue;
         }
-        match serde_norway::from_str::<Value>(chunk) {
+        // Read as YAML values first: their mappings refuse duplicate keys,
+        // as the API server's strict decoding does.
+        let parsed = serde_norway::from_str::<serde_norway::Value>(chunk)
+            .and_then(|y| serde_json::to_value(&y).map_err(serde::ser::Error::custom));
+        match parsed {
             Ok(Value::Null) => {}
             Ok(v) => {
                 let kind_at = chunk
@@ -123,11 +119,24 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
                     ),
                     None => Span::new(file, start..start + 1),
                 };
-                check_object(&v, span, diags);
-                out.push(ManifestDoc { value: v, span });
+                let namespace_span = key_line(chunk, "namespace:")
+                    .map(|(a, b)| Span::new(file, start + a..start + b));
+                let locate = |key: &str| {
+                    key_line(chunk, key).map(|(a, b)| Span::new(file, start + a..start + b))
+                };
+                check_object(&v, span, namespace_span, &locate, diags);
+                out.push(ManifestDoc {
+                    value: v,
+                    span,
+                    namespace_span,
+                });
             }
             Err(e) => {
                 let at = e.location().map_or(start, |l| start + l.index());
+                if let Some(d) = duplicate_key(&e.to_string(), &text, file, at) {
+                    diags.push(d);
+                    continue;
+                }
                 diags.push(
                     Diagnostic::error(
                         "strata::yaml",
@@ -144,6 +153,44 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
         }
     }
     out
+}
+
+/// A duplicate key, located at its second occurrence (the parser points at
+/// the first): the API server's strict decoding refuses it.
+fn duplicate_key(message: &str, text: &str, file: usize, first_at: usize) -> Option<Diagnostic> {
+    let key = message
+        .split_once("duplicate entry with key \"")?
+        .1
+        .split_once('"')?
+        .0;
+    let line_start = text[..first_at].rfind('\n').map_or(0, |p| p + 1);
+    let indent = first_at - line_start;
+    let mut offset = line_start;
+    let mut seen = Vec::new();
+    for line in text[line_start..].split_inclusive('\n') {
+        let here = line.len() - line.trim_start().len();
+        if !seen.is_empty() && here < indent && !line.trim().is_empty() {
+            break;
+        }
+        if here == indent && line.trim_start().starts_with(&format!("{key}:")) {
+            seen.push(offset + here);
+        }
+        offset += line.len();
+    }
+    let (first, second) = (*seen.first()?, *seen.get(1)?);
+    Some(
+        Diagnostic::error(
+            "strata::yaml-duplicate-key",
+            Span::new(file, second..second + key.len()),
+            format!("YAML error: the key `{key}` is written twice in one mapping"),
+        )
+        .label("written again here")
+        .also(
+            Span::new(file, first..first + key.len()),
+            format!("`{key}` is first written here"),
+        )
+        .help("the API server refuses duplicate fields; keep one"),
+    )
 }
 
 /// The YAML parser numbers lines within one document; shifts every
@@ -167,7 +214,28 @@ fn file_lines(message: &str, lines_before: usize) -> String {
     out
 }
 
-fn check_object(v: &Value, span: Span, diags: &mut Vec<Diagnostic>) {
+/// The byte range (within `chunk`) of the first line whose text starts with
+/// `key`, after indentation: where `namespace:` is written.
+fn key_line(chunk: &str, key: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in chunk.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim_start().starts_with(key) {
+            let end = offset + line.trim_end().len();
+            return Some((offset + indent, end));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn check_object(
+    v: &Value,
+    span: Span,
+    namespace_span: Option<Span>,
+    locate: &dyn Fn(&str) -> Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
         .filter(|k| !v[*k].is_string())
@@ -185,8 +253,84 @@ fn check_object(v: &Value, span: Span, diags: &mut Vec<Diagnostic>) {
         return;
     }
     let name = v["metadata"]["name"].as_str().unwrap_or_default();
-    if let Err(why) = k8s::check_subdomain(name) {
-        diags.push(crate::decode::name_error(span, name, &why));
+    let api = v["apiVersion"].as_str().unwrap_or_default();
+    let kind = v["kind"].as_str().unwrap_or_default();
+    // The API server's name rules: Services and Namespaces are labels (a
+    // Service's starting with a letter), most other kinds DNS subdomains.
+    let check_name = match (k8s::group_of(api), kind) {
+        ("", "Service") => k8s::check_dns1035,
+        ("", "Namespace") => k8s::check_label,
+        _ => k8s::check_subdomain,
+    };
+    if let Err(why) = check_name(name) {
+        let at = locate("name:").unwrap_or(span);
+        diags.push(crate::decode::name_error(at, name, &why));
+    }
+    for (field, values_too) in [("labels", true), ("annotations", false)] {
+        let Some(map) = v["metadata"][field].as_object() else {
+            continue;
+        };
+        for (key, value) in map {
+            let at = locate(&format!("{key}:"))
+                .or_else(|| locate(&format!("\"{key}\":")))
+                .unwrap_or(span);
+            let problem = k8s::check_label_key(key)
+                .map_err(|why| format!("the {field} key `{key}` is invalid: {why}"))
+                .and_then(|()| match value {
+                    Value::String(s) if values_too => k8s::check_label_value(s).map_err(|why| {
+                        format!(
+                            "the label value `{}` is invalid: {why}",
+                            crate::diag::elide(s)
+                        )
+                    }),
+                    Value::String(_) => Ok(()),
+                    other => Err(format!(
+                        "the {field} value of `{key}` must be a string, not {other}"
+                    )),
+                });
+            if let Err(why) = problem {
+                diags.push(
+                    Diagnostic::error(
+                        "strata::manifest-metadata",
+                        at,
+                        format!("{kind} `{name}` would be refused: {why}"),
+                    )
+                    .label(format!("invalid {field}"))
+                    .help("label keys are NAME or PREFIX/NAME (NAME up to 63 letters, digits, '-', '_', '.'); label values up to 63 such characters; quote values such as \"true\" or \"1\""),
+                );
+            }
+        }
+    }
+    if let Err(why) = k8s::check_builtin_kind(api, kind) {
+        diags.push(
+            Diagnostic::error(
+                "strata::api-version",
+                span,
+                format!("{kind} `{name}` would be refused: {why}"),
+            )
+            .label("wrong apiVersion or kind")
+            .help("write the apiVersion the kind is served at, e.g. apiVersion: apps/v1 for a Deployment"),
+        );
+    }
+    match &v["metadata"]["namespace"] {
+        Value::Null => {}
+        Value::String(ns) => {
+            if let Err(why) = k8s::check_label(ns) {
+                diags.push(crate::decode::name_error(
+                    namespace_span.unwrap_or(span),
+                    ns,
+                    &why,
+                ));
+            }
+        }
+        other => diags.push(
+            Diagnostic::error(
+                "strata::manifest-object",
+                namespace_span.unwrap_or(span),
+                format!("metadata.namespace must be a string, not {other}"),
+            )
+            .label("not a namespace name"),
+        ),
     }
 }
 
@@ -201,6 +345,20 @@ pub(super) fn register_providers(b: &mut Builder) {
             .flatten()
         {
             if d.value["kind"] == "CustomResourceDefinition" {
+                let cluster = d.value["spec"]["scope"] == "Cluster";
+                b.crd_scopes.insert(
+                    (
+                        d.value["spec"]["group"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                        d.value["spec"]["names"]["kind"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    cluster,
+                );
                 let group = d.value["spec"]["group"]
                     .as_str()
                     .unwrap_or_default()
@@ -242,7 +400,23 @@ pub(super) fn expand_manifests(b: &mut Builder) {
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            let suffix = if k8s::is_cluster_scoped(&kind) || kind.is_empty() {
+            let api = v["apiVersion"].as_str().unwrap_or_default();
+            let group = k8s::group_of(api).to_string();
+            let cluster_scoped = k8s::is_cluster_scoped(&kind)
+                || b.crd_scopes.get(&(group, kind.clone())) == Some(&true);
+            let suffix = if cluster_scoped || kind.is_empty() {
+                if let Some(ns) = v["metadata"]["namespace"].as_str() {
+                    b.diags.push(
+                        Diagnostic::error(
+                            "strata::cluster-scoped",
+                            d.namespace_span.unwrap_or(d.span),
+                            format!("{kind} `{name}` is cluster-scoped and cannot be in namespace `{ns}`"),
+                        )
+                        .label("a cluster-scoped object has no namespace")
+                        .also(d.span, format!("{kind} lives outside namespaces"))
+                        .help("remove metadata.namespace"),
+                    );
+                }
                 format!("{kind}/{name}")
             } else {
                 if v["metadata"]["namespace"].as_str().is_none() {

@@ -52,6 +52,8 @@ pub(crate) struct Builder<'a> {
     pub crd_providers: Vec<(String, String, String)>,
     /// Kinds an existing cluster already serves: (group, kind or `*`).
     pub served_kinds: Vec<(String, String)>,
+    /// (group, kind) -> whether the stack's CRD for it is cluster-scoped.
+    pub crd_scopes: HashMap<(String, String), bool>,
     /// Object identity -> address, to catch two components making one object.
     identities: HashMap<String, (Address, Span)>,
 }
@@ -267,6 +269,7 @@ pub fn expand(model: &StackModel, raw: &RawStack, diags: &mut Vec<Diagnostic>) -
         k3s_all: Vec::new(),
         crd_providers: Vec::new(),
         served_kinds: Vec::new(),
+        crd_scopes: HashMap::new(),
         identities: HashMap::new(),
     };
     hosts::expand_nodes(&mut b);

@@ -200,12 +200,13 @@ fn persistence(size: &Option<String>, default: &str, class: Option<&str>) -> Val
 /// The chart values of a preset, before the stack's own `values` are merged in.
 pub fn values(s: &ServiceDecl, cx: &PresetContext) -> Value {
     let class = cx.storage_class;
-    let resources = s.resources.as_ref().map(|r| r.to_json());
+    let resources = s.resources.clone();
     let secret = credentials_secret(s);
     match s.preset {
         Preset::Kafka => {
             let replicas = s.replicas.unwrap_or(3);
-            let rf = replicas.min(3);
+            let rf = int(s, "replication_factor").unwrap_or(replicas.min(3));
+            let min_isr = int(s, "min_insync_replicas").unwrap_or((rf - 1).max(1));
             let mut v = json!({
                 "kraft": {"enabled": true},
                 "controller": {
@@ -218,7 +219,7 @@ pub fn values(s: &ServiceDecl, cx: &PresetContext) -> Value {
                 "broker": {"replicaCount": 0},
                 "overrideConfiguration": {
                     "default.replication.factor": rf,
-                    "min.insync.replicas": (rf - 1).max(1),
+                    "min.insync.replicas": min_isr,
                     "offsets.topic.replication.factor": rf,
                     "transaction.state.log.replication.factor": rf,
                     "transaction.state.log.min.isr": (rf - 1).max(1),

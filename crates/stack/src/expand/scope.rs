@@ -38,18 +38,18 @@ impl<'a> Scope<'a> {
     /// Computes every component's exports.
     pub fn new(m: &'a StackModel, raw: &'a RawStack) -> Self {
         let mut exports: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+        // Members of node groups are addressable like single nodes.
         for n in &m.nodes {
-            if n.group.is_none() {
-                exports.insert(
-                    n.common.address.clone(),
+            exports
+                .entry(format!("node.{}", n.hostname))
+                .or_insert_with(|| {
                     BTreeMap::from([
                         ("address".into(), json!(n.address)),
                         ("hostname".into(), json!(n.hostname)),
                         ("user".into(), json!(n.user)),
                         ("port".into(), json!(n.port)),
-                    ]),
-                );
-            }
+                    ])
+                });
         }
         for (c, names) in &m.node_groups {
             let addrs: Vec<&str> = m
@@ -251,6 +251,33 @@ impl<'a> Scope<'a> {
             };
             return err(format!("[{comp}] has no attribute `{attr}`"), label, &help);
         }
+        let value = &attrs[attr];
+        if r.in_text && (value.is_array() || value.is_object()) {
+            let what = if value.is_array() {
+                "a list"
+            } else {
+                "a table"
+            };
+            return Some(
+                Diagnostic::error(
+                    "strata::reference-type",
+                    r.span,
+                    format!(
+                        "`${{{}}}` is {what}, and {what} cannot be used inside a string",
+                        r.text()
+                    ),
+                )
+                .label(format!("{what}, not text"))
+                .help(if r.parts[0] == "node_group" {
+                    format!(
+                        "reference one member instead, e.g. ${{node.{}-1.address}}",
+                        r.parts[1]
+                    )
+                } else {
+                    "use it as the whole value of an output or a chart value".to_string()
+                }),
+            );
+        }
         None
     }
 
@@ -349,6 +376,17 @@ impl<'a> Scope<'a> {
                 for k in &cluster_deps {
                     add(&mut g, &c.address, k, None);
                 }
+            }
+        }
+        // A group's member waits for what the group waits for.
+        for n in &m.nodes {
+            if let Some(gname) = &n.group {
+                add(
+                    &mut g,
+                    &format!("node.{}", n.hostname),
+                    &format!("node_group.{gname}"),
+                    None,
+                );
             }
         }
         for k in &m.clusters {
