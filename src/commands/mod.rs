@@ -94,7 +94,7 @@ fn print_diags(sources: &Sources, diags: &[Diagnostic]) {
 
 fn read_state(path: &Path) -> Result<Option<State>, String> {
     LocalBackend::new(path)
-        .load()
+        .read_state()
         .map_err(|e| format!("error: {e}"))
 }
 
