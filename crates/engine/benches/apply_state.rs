@@ -22,8 +22,8 @@ use strata_engine::apply::{apply, ApplyOptions, Providers};
 use strata_engine::plan::{plan, NoSecrets, PlanInput};
 use strata_engine::provider::{ApplyRequest, Provider, ProviderError};
 use strata_engine::state::{
-    test_support, Backend, LocalBackend, PostgresBackend, Record, ResourceState, State,
-    StateError, StateWriter,
+    test_support, Backend, LocalBackend, PostgresBackend, Record, ResourceState, State, StateError,
+    StateWriter,
 };
 use strata_engine::{Address, DesiredResource, Plan, ResourceType};
 
@@ -183,4 +183,3 @@ fn main() {
         old / local
     );
 }
-

@@ -5,8 +5,7 @@
 use crate::plan::{resolve_parts, Action, Plan, ResourceChange, SecretValues};
 use crate::provider::{ApplyRequest, Provider, ProviderError};
 use crate::state::{
-    fingerprint, OutputState, Record, ResourceState, ResourceStatus, State, StateError,
-    StateWriter,
+    fingerprint, OutputState, Record, ResourceState, ResourceStatus, State, StateError, StateWriter,
 };
 use crate::{Address, AttrPath, ResourceType, SENSITIVE};
 use serde_json::Value;
@@ -199,37 +198,37 @@ pub async fn apply(
             finished.push(j);
         }
         for joined in finished {
-        let done = match joined {
-            Ok(d) => d,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
-        let c = changes[done.index];
-        if c.action != Action::Delete {
-            non_deletes_left -= 1;
-        }
-        match done.result {
-            Ok(applied) => {
-                batch.push(record_success(state, c, applied, secrets));
-                outcome.succeeded.push(c.address.clone());
-                for &k in &dependents[done.index] {
-                    waiting[k] -= 1;
-                    if waiting[k] == 0 && !blocked[k] {
-                        ready.insert(k);
+            let done = match joined {
+                Ok(d) => d,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            };
+            let c = changes[done.index];
+            if c.action != Action::Delete {
+                non_deletes_left -= 1;
+            }
+            match done.result {
+                Ok(applied) => {
+                    batch.push(record_success(state, c, applied, secrets));
+                    outcome.succeeded.push(c.address.clone());
+                    for &k in &dependents[done.index] {
+                        waiting[k] -= 1;
+                        if waiting[k] == 0 && !blocked[k] {
+                            ready.insert(k);
+                        }
                     }
                 }
+                Err(e) => {
+                    batch.extend(record_failure(state, c, &e));
+                    fail(
+                        done.index,
+                        e.message,
+                        &changes,
+                        &mut outcome,
+                        &mut blocked,
+                        &dependents,
+                    );
+                }
             }
-            Err(e) => {
-                batch.extend(record_failure(state, c, &e));
-                fail(
-                    done.index,
-                    e.message,
-                    &changes,
-                    &mut outcome,
-                    &mut blocked,
-                    &dependents,
-                );
-            }
-        }
         }
     }
     if outcome.failed.is_empty() && !opts.stop.load(Ordering::SeqCst) {

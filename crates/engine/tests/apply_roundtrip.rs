@@ -181,7 +181,10 @@ async fn converge(
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert!(out.skipped.is_empty(), "{:?}", out.skipped);
     // Replaying the batches gives exactly the walker's final state.
-    assert_eq!(&store.state, &*state, "the journal replays to the final state");
+    assert_eq!(
+        &store.state, &*state,
+        "the journal replays to the final state"
+    );
     if !p.has_changes() {
         assert!(store.batches.is_empty(), "nothing to do writes nothing");
     }

@@ -213,8 +213,20 @@ mod tests {
     #[test]
     fn a_torn_last_line_is_ignored_but_a_damaged_middle_is_reported() {
         let l = Uuid::new_v4();
-        let one = encode_line(l, 1, &[Record::Removal { address: Address::new("x") }]);
-        let two = encode_line(l, 2, &[Record::Removal { address: Address::new("y") }]);
+        let one = encode_line(
+            l,
+            1,
+            &[Record::Removal {
+                address: Address::new("x"),
+            }],
+        );
+        let two = encode_line(
+            l,
+            2,
+            &[Record::Removal {
+                address: Address::new("y"),
+            }],
+        );
         for cut in 0..two.len() - 1 {
             let bytes = [&one[..], &two[..cut]].concat();
             let got = decode(&bytes, "j").unwrap();

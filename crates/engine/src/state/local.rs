@@ -157,10 +157,12 @@ impl LocalBackend {
 
     fn read_lock(&self) -> Result<Option<LockInfo>, StateError> {
         match fs::read_to_string(self.lock_path()) {
-            Ok(t) => serde_json::from_str(&t).map(Some).map_err(|e| StateError::Corrupt {
-                location: self.lock_path().display().to_string(),
-                message: format!("{e} (delete the file if nothing holds the lock)"),
-            }),
+            Ok(t) => serde_json::from_str(&t)
+                .map(Some)
+                .map_err(|e| StateError::Corrupt {
+                    location: self.lock_path().display().to_string(),
+                    message: format!("{e} (delete the file if nothing holds the lock)"),
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.io("reading the lock of")(e)),
         }
@@ -176,8 +178,8 @@ impl LocalBackend {
         // half-written lock.
         let tmp = sibling(&self.lock_path(), &format!(".{}.tmp", info.id));
         let body = serde_json::to_vec_pretty(info).expect("lock info serializes");
-        let written = fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(&body).and_then(|_| f.sync_all()));
+        let written =
+            fs::File::create(&tmp).and_then(|mut f| f.write_all(&body).and_then(|_| f.sync_all()));
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(self.io("writing the lock of")(e));

@@ -99,7 +99,9 @@ impl Drop for LockGuard {
 
 impl std::fmt::Debug for LockGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LockGuard").field("info", &self.info).finish()
+        f.debug_struct("LockGuard")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -128,7 +130,10 @@ pub fn process_alive(pid: u32) -> bool {
 
 /// `2025-01-31T12:34:56Z`.
 pub fn rfc3339_utc(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;

@@ -67,7 +67,11 @@ pub struct PostgresBackend {
     workspace: String,
     location_args: String,
     migrated: Arc<tokio::sync::OnceCell<()>>,
+    idle: Arc<std::sync::Mutex<Vec<Client>>>,
 }
+
+/// How many idle connections a backend keeps for reuse.
+const IDLE_CONNECTIONS: usize = 4;
 
 impl std::fmt::Debug for PostgresBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,6 +102,7 @@ impl PostgresBackend {
             workspace: workspace.to_string(),
             location_args: String::new(),
             migrated: Arc::new(tokio::sync::OnceCell::new()),
+            idle: Arc::new(std::sync::Mutex::new(Vec::new())),
         })
     }
 
@@ -139,8 +144,30 @@ impl PostgresBackend {
         }
     }
 
-    /// A new connection, with the schema brought up to date on first use.
+    /// A connection: an idle one this backend used before, or a new one.
+    /// The schema is brought up to date on first use. Hand it back with
+    /// [`give_back`](Self::give_back) when done.
     pub async fn connect(&self) -> Result<Client, StateError> {
+        loop {
+            let idle = self.idle.lock().expect("idle connections").pop();
+            match idle {
+                Some(c) if !c.is_closed() => return Ok(c),
+                Some(_) => continue,
+                None => return self.connect_new().await,
+            }
+        }
+    }
+
+    /// Keeps a connection for reuse.
+    pub fn give_back(&self, client: Client) {
+        let mut idle = self.idle.lock().expect("idle connections");
+        if !client.is_closed() && idle.len() < IDLE_CONNECTIONS {
+            idle.push(client);
+        }
+    }
+
+    /// A new connection, never a kept one.
+    async fn connect_new(&self) -> Result<Client, StateError> {
         let client = self.open().await?;
         self.migrated
             .get_or_try_init(|| self.migrate(&client))
@@ -175,10 +202,7 @@ impl PostgresBackend {
 
     async fn migrate(&self, client: &Client) -> Result<(), StateError> {
         let e = |err: tokio_postgres::Error| self.db_error(&err);
-        client
-            .batch_execute("BEGIN")
-            .await
-            .map_err(e)?;
+        client.batch_execute("BEGIN").await.map_err(e)?;
         let result = async {
             client
                 .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK_KEY])
@@ -192,7 +216,10 @@ impl PostgresBackend {
                 )
                 .await?;
             let row = client
-                .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+                .query_one(
+                    "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                    &[],
+                )
                 .await?;
             let current: i32 = row.get(0);
             for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
@@ -381,7 +408,9 @@ fn lost(e: &tokio_postgres::Error) -> bool {
     match e.as_db_error() {
         // admin_shutdown, crash_shutdown, cannot_connect_now; connection exceptions.
         Some(db) => db.code().code().starts_with("57P") || db.code().code().starts_with("08"),
-        None => e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+        None => {
+            e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+        }
     }
 }
 
@@ -441,7 +470,9 @@ impl Backend for PostgresBackend {
 
     async fn load(&self) -> Result<Option<State>, StateError> {
         let mut client = self.connect().await?;
-        self.load_with(&mut client).await
+        let state = self.load_with(&mut client).await?;
+        self.give_back(client);
+        Ok(state)
     }
 
     async fn lock(&self, info: LockInfo, wait: Option<Duration>) -> Result<LockGuard, StateError> {
@@ -493,14 +524,15 @@ impl Backend for PostgresBackend {
                         })
                     }
                     _ if unnamed_tries < 10 => unnamed_tries += 1,
-                    _ => {
-                        return Err(StateError::Database {
-                            location: self.describe(),
-                            message: "the workspace is locked by a session that recorded no holder".into(),
-                            hint: "another client holds the advisory lock; retry, or pass --lock-timeout".into(),
-                            connection_lost: false,
-                        })
-                    }
+                    _ => return Err(StateError::Database {
+                        location: self.describe(),
+                        message: "the workspace is locked by a session that recorded no holder"
+                            .into(),
+                        hint:
+                            "another client holds the advisory lock; retry, or pass --lock-timeout"
+                                .into(),
+                        connection_lost: false,
+                    }),
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             } else {
@@ -531,6 +563,7 @@ impl Backend for PostgresBackend {
                     )
                     .await
                     .map_err(e)?;
+                self.give_back(client);
                 Ok(())
             }
             other => Err(StateError::NoSuchLock {
@@ -583,8 +616,10 @@ impl Backend for PostgresBackend {
         };
         if written != 1 {
             let found = self.stored_serial(&client).await?.map(|s| s.1);
+            self.give_back(client);
             return Err(self.conflict(expected, found));
         }
+        self.give_back(client);
         Ok(next.serial)
     }
 
@@ -642,11 +677,11 @@ impl PgWriter {
             .client
             .prepare(
                 "WITH s AS (
-                     UPDATE strata_state SET serial = $3, updated_at = now()
-                     WHERE workspace = $1 AND lineage = $2 AND serial = $3 - 1
+                     UPDATE strata_state SET serial = $3::bigint, updated_at = now()
+                     WHERE workspace = $1::text AND lineage = $2::text AND serial = $3::bigint - 1
                      RETURNING workspace)
                  INSERT INTO strata_journal (workspace, serial, lineage, records)
-                 SELECT workspace, $3, $2, $4 FROM s",
+                 SELECT workspace, $3::bigint, $2::text, $4::text FROM s",
             )
             .await
             .map_err(|e| self.backend.db_error(&e))?;
@@ -676,7 +711,7 @@ impl PgWriter {
     async fn reconnect(&mut self, serial: u64, records: &str) -> Result<bool, StateError> {
         let deadline = Instant::now() + RECONNECT_FOR;
         loop {
-            match self.backend.connect().await {
+            match self.backend.connect_new().await {
                 Ok(c) => {
                     self.client = c;
                     self.prepare().await?;
@@ -725,16 +760,14 @@ impl StateWriter for PgWriter {
 
     async fn finish(&mut self, state: &State) -> Result<(), StateError> {
         if state.serial != self.serial || state.lineage != self.lineage {
-            return Err(self
-                .backend
-                .conflict(Some(self.serial), Some(state.serial)));
+            return Err(self.backend.conflict(Some(self.serial), Some(state.serial)));
         }
         let result = self.backend.compact(&mut self.client, state).await;
         match result {
             Err(e) if connection_lost(&e) => {
                 let deadline = Instant::now() + RECONNECT_FOR;
                 loop {
-                    match self.backend.connect().await {
+                    match self.backend.connect_new().await {
                         Ok(c) => {
                             self.client = c;
                             return self.backend.compact(&mut self.client, state).await;

@@ -16,9 +16,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn skip_or_fail<T>(what: &str) -> Option<T> {
     if std::env::var_os("STRATA_CI").is_some() {
-        panic!("STRATA_CI is set but {what} is not: scripts/test-all starts PostgreSQL for the tests");
+        panic!(
+            "STRATA_CI is set but {what} is not: scripts/test-all starts PostgreSQL for the tests"
+        );
     }
-    eprintln!("skipped: {what} is not set (run ./scripts/test-all, which starts a PostgreSQL server)");
+    eprintln!(
+        "skipped: {what} is not set (run ./scripts/test-all, which starts a PostgreSQL server)"
+    );
     None
 }
 
@@ -94,7 +98,13 @@ impl TestDatabase {
         static N: AtomicUsize = AtomicUsize::new(0);
         let clean: String = test
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .take(30)
             .collect();
         let name = format!(
@@ -284,6 +294,9 @@ mod tests {
             super::with_database("postgres://u:p@h:1/postgres?sslmode=disable", "x"),
             "postgres://u:p@h:1/x?sslmode=disable"
         );
-        assert_eq!(super::with_database("postgres://u@h", "x"), "postgres://u@h/x");
+        assert_eq!(
+            super::with_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
     }
 }

@@ -157,7 +157,10 @@ fn whole_state_writes_are_conditional_on_the_serial() {
             "{e}"
         );
         let e = b.write(&s, Some(3)).await.unwrap_err().to_string();
-        assert!(e.contains("expected serial 3") && e.contains("hint:"), "{e}");
+        assert!(
+            e.contains("expected serial 3") && e.contains("hint:"),
+            "{e}"
+        );
         assert_eq!(b.write(&s, Some(4)).await.unwrap(), 5);
         assert_eq!(b.load().await.unwrap().unwrap().serial, 5);
     });
@@ -177,7 +180,10 @@ fn a_second_locker_is_refused_naming_the_holder_and_can_wait() {
         assert!(!stale);
         let msg = e.to_string();
         assert!(msg.contains("running `apply`"), "{msg}");
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         // A waiter gets the lock once the first lets go.
         let b2 = b.clone();
         let waiter = tokio::spawn(async move {
@@ -189,7 +195,10 @@ fn a_second_locker_is_refused_naming_the_holder_and_can_wait() {
         let second = waiter.await.unwrap().unwrap();
         assert_eq!(second.info().operation, "state mv");
         drop(second);
-        assert!(!b.lock_path().exists(), "dropping a guard releases the lock");
+        assert!(
+            !b.lock_path().exists(),
+            "dropping a guard releases the lock"
+        );
     });
 }
 
@@ -216,7 +225,10 @@ fn a_lock_of_a_dead_process_is_stale_and_force_unlock_clears_it() {
             "{msg}"
         );
         let e = b.force_unlock("nope").await.unwrap_err().to_string();
-        assert!(e.contains("no lock with ID nope") && e.contains("apply"), "{e}");
+        assert!(
+            e.contains("no lock with ID nope") && e.contains("apply"),
+            "{e}"
+        );
         b.force_unlock(&info.id).await.unwrap();
         b.lock(LockInfo::new("apply"), None).await.unwrap();
     });
