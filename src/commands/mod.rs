@@ -1,16 +1,16 @@
 //! What each command does. The CLI talks only to the stack and engine crates;
 //! it never reaches hosts or clusters itself.
 
+mod force_unlock;
 mod graph;
 mod plan;
 mod show;
 mod state;
 mod validate;
 
-use crate::cli::{Cli, Command, Format, StackArgs, StateCommand};
+use crate::cli::{Cli, Command, Format, StackArgs};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
-use strata_engine::{render, LocalBackend, Plan, State};
+use strata_engine::{render, Plan};
 use strata_stack::diag::{render as render_diags, Diagnostic, Sources};
 use strata_stack::{Stack, VarOverrides};
 
@@ -21,10 +21,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(args) => plan::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Show(args) => show::run(&args),
-        Command::State(StateCommand::List(loc)) => state::list(&loc),
-        Command::State(StateCommand::Show { address, location }) => {
-            state::show(&address, &location)
-        }
+        Command::State(cmd) => state::run(&cmd),
+        Command::ForceUnlock(args) => force_unlock::run(&args),
         Command::Version => {
             println!("strata {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -90,12 +88,6 @@ fn print_diags(sources: &Sources, diags: &[Diagnostic]) {
             render_diags(sources, diags, color_stderr())
         );
     }
-}
-
-fn read_state(path: &Path) -> Result<Option<State>, String> {
-    LocalBackend::new(path)
-        .read_state()
-        .map_err(|e| format!("error: {e}"))
 }
 
 fn write_plan(plan: &Plan, format: Format) -> Result<(), String> {

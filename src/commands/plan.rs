@@ -1,17 +1,15 @@
 //! `strata plan`: what applying the stack would change.
 
-use super::{load, read_state, write_plan};
+use super::state::{backend_for_stack, block_on, error};
+use super::{load, write_plan};
 use crate::cli::PlanArgs;
 use strata_engine::{planfile, render, PlanInput};
 
 /// Runs `strata plan`.
 pub fn run(args: &PlanArgs) -> Result<i32, String> {
     let stack = load(&args.stack)?;
-    let state_path = args
-        .state
-        .clone()
-        .unwrap_or_else(|| stack.default_state_path());
-    let state = read_state(&state_path)?;
+    let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
+    let state = block_on(backend.load()).map_err(error)?;
     let secrets = stack.secret_store();
     let input = PlanInput {
         stack: &stack.model.name,
@@ -20,12 +18,13 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
         outputs: stack.expanded.outputs,
         secrets: &secrets,
     };
-    let plan = strata_engine::plan(input, state.as_ref()).map_err(|errs| {
+    let mut plan = strata_engine::plan(input, state.as_ref()).map_err(|errs| {
         errs.iter()
             .map(|e| format!("error: {e}"))
             .collect::<Vec<_>>()
             .join("\n")
     })?;
+    plan.state_location = Some(backend.describe());
     write_plan(&plan, args.format)?;
     if let Some(path) = &args.gitlab_report {
         let report =

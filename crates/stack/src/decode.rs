@@ -183,22 +183,113 @@ impl Decoder<'_> {
         };
         let mut sr = TableReader::new(t, "[stack] state", span);
         let mut cfg = StateConfig::default();
-        if let Some((backend, bspan)) = sr.str("backend", self.diags) {
-            if backend != "local" {
-                self.diags.push(
+        let backend = sr.str("backend", self.diags);
+        let url = sr.node("url");
+        cfg.path = sr.str("path", self.diags).map(|p| p.0);
+        cfg.workspace = sr.str("workspace", self.diags).map(|p| p.0);
+        match backend.as_ref().map(|(b, s)| (b.as_str(), *s)) {
+            None | Some(("local", _)) => {
+                if let Some(u) = url {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "strata::state-backend",
+                            u.span,
+                            "`url` needs backend = \"postgres\"",
+                        )
+                        .label("the local backend keeps state in a file")
+                        .help("add backend = \"postgres\", or use path = \"...\" for a local file"),
+                    );
+                }
+            }
+            Some(("postgres", bspan)) => match url {
+                Some(u) => {
+                    if let Some(url) = self.state_url(u) {
+                        cfg.backend = StateBackend::Postgres { url };
+                    }
+                }
+                None => self.diags.push(
                     Diagnostic::error(
                         "strata::state-backend",
                         bspan,
-                        format!("unknown state backend `{backend}`"),
+                        "the postgres state backend needs a `url`",
                     )
-                    .label("not supported by this version")
-                    .help("use backend = \"local\" (a JSON file under state/)"),
-                );
-            }
+                    .label("no url")
+                    .help("add url = { env = \"STRATA_PG_URL\" } or url = \"${secret.NAME}\""),
+                ),
+            },
+            Some((other, bspan)) => self.diags.push(
+                Diagnostic::error(
+                    "strata::state-backend",
+                    bspan,
+                    format!("unknown state backend `{other}`"),
+                )
+                .label("not a state backend")
+                .help(
+                    "use backend = \"local\" (a JSON file under state/) or backend = \"postgres\"",
+                ),
+            ),
         }
-        cfg.path = sr.str("path", self.diags).map(|p| p.0);
         sr.finish(self.diags);
         cfg
+    }
+
+    /// `url = { env = "NAME" }`, `url = "${secret.NAME}"` or a URL without a password.
+    fn state_url(&mut self, n: &Node) -> Option<StateUrl> {
+        let help = "write url = { env = \"STRATA_PG_URL\" } or url = \"${secret.NAME}\"; a password never goes in a stack";
+        match &n.val {
+            Val::Table(t) => {
+                let mut ur = TableReader::new(t, "[stack] state.url", n.span);
+                let env = ur.str("env", self.diags);
+                ur.finish(self.diags);
+                match env {
+                    Some((v, _)) => Some(StateUrl::Env(v)),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error("strata::state-url", n.span, "`url` names no source")
+                                .label("expected { env = \"NAME\" }")
+                                .help(help),
+                        );
+                        None
+                    }
+                }
+            }
+            Val::Str(s) => {
+                if let Some(name) = s
+                    .strip_prefix("${secret.")
+                    .and_then(|r| r.strip_suffix('}'))
+                    .filter(|n| !n.contains(['{', '}', '$']))
+                {
+                    return Some(StateUrl::Secret(name.to_string()));
+                }
+                let authority = s.split_once("://").map_or("", |x| x.1);
+                let userinfo = authority.split('/').next().unwrap_or("").rsplit_once('@');
+                if s.contains("${") || userinfo.is_some_and(|(u, _)| u.contains(':')) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            "strata::state-url",
+                            n.span,
+                            "the state URL must be an environment variable, one secret, or a URL without a password",
+                        )
+                        .label("a password or reference written here")
+                        .help(help),
+                    );
+                    return None;
+                }
+                Some(StateUrl::Literal(s.clone()))
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "strata::wrong-type",
+                        n.span,
+                        "`url` in [stack] state must be a table or a string",
+                    )
+                    .label("expected { env = \"NAME\" } or \"${secret.NAME}\"")
+                    .help(help),
+                );
+                None
+            }
+        }
     }
 
     fn ssh(&mut self) -> SshDefaults {
