@@ -53,7 +53,7 @@ async fn two_lockers(a: Arc<dyn Backend>, b: Arc<dyn Backend>) {
     let StateError::Locked { holder, stale, .. } = &err else {
         panic!("not a lock error: {err}")
     };
-    assert_eq!(holder, guard.info());
+    assert_eq!(**holder, *guard.info());
     assert!(!stale);
     let msg = err.to_string();
     let h = guard.info();

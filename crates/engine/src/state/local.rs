@@ -205,7 +205,7 @@ impl LocalBackend {
         StateError::Locked {
             location: self.describe(),
             unlock_command: format!("strata force-unlock {}{}", holder.id, self.location_args),
-            holder,
+            holder: Box::new(holder),
             stale,
         }
     }

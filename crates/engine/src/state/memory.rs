@@ -135,7 +135,7 @@ impl Backend for MemoryBackend {
                         return Err(StateError::Locked {
                             location: self.describe(),
                             unlock_command: format!("strata force-unlock {}", holder.id),
-                            holder: holder.clone(),
+                            holder: Box::new(holder.clone()),
                             stale: false,
                         })
                     }

@@ -201,7 +201,7 @@ pub enum StateError {
         /// Where the state is.
         location: String,
         /// Who holds the lock, as they recorded it.
-        holder: LockInfo,
+        holder: Box<LockInfo>,
         /// True when the holder is a local process that no longer runs.
         stale: bool,
         /// The command that clears the lock.

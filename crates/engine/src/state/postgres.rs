@@ -519,7 +519,7 @@ impl Backend for PostgresBackend {
                                 "strata force-unlock {}{}",
                                 holder.id, self.location_args
                             ),
-                            holder,
+                            holder: Box::new(holder),
                             stale: false,
                         })
                     }

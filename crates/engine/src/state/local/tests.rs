@@ -176,7 +176,7 @@ fn a_second_locker_is_refused_naming_the_holder_and_can_wait() {
         let StateError::Locked { holder, stale, .. } = &e else {
             panic!("{e}")
         };
-        assert_eq!(holder, first.info());
+        assert_eq!(**holder, *first.info());
         assert!(!stale);
         let msg = e.to_string();
         assert!(msg.contains("running `apply`"), "{msg}");
