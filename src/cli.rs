@@ -55,9 +55,17 @@ pub enum Command {
         after_help = "Examples:\n  strata show prod.plan\n  strata show prod.plan --format json"
     )]
     Show(ShowArgs),
-    /// Inspect state.
-    #[command(subcommand)]
+    /// Read and repair state: list, show, pull, push, rm, mv, migrate.
+    #[command(
+        subcommand,
+        after_help = "State is read from the stack's backend ([stack] state: a local file by default, or PostgreSQL),\nor from --state PATH. Commands that change state take the stack's lock first.\n\nExamples:\n  strata state list --stack stacks/production\n  strata state pull --stack stacks/production > backup.json\n  strata state migrate --stack stacks/production --to env:STRATA_PG_URL"
+    )]
     State(StateCommand),
+    /// Clear a lock left by a run that can no longer finish.
+    #[command(
+        after_help = "Examples:\n  strata force-unlock 0d6f8c3e-7b1a-4d2e-9a43-5f1c2b3d4e5f --stack stacks/production\n  strata force-unlock 0d6f8c3e-7b1a-4d2e-9a43-5f1c2b3d4e5f --state state/production.json\n\nThe ID is printed by the command that found the state locked. Only clear a lock when\nthe run holding it is certainly gone: a local lock whose process died is reported as\nstale; on PostgreSQL a dead holder's lock is released by the server by itself, and\nforce-unlock ends the holder's database session."
+    )]
+    ForceUnlock(ForceUnlockArgs),
     /// Print the version.
     #[command(after_help = "Example:\n  strata version")]
     Version,
@@ -146,6 +154,9 @@ pub struct ApplyArgs {
     /// How many changes may run at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+    /// Waiting for the state lock.
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `strata refresh`.
@@ -166,6 +177,9 @@ pub struct RefreshArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Waiting for the state lock (taken with --write).
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `strata destroy`.
@@ -186,6 +200,9 @@ pub struct DestroyArgs {
     /// How many deletes may run at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+    /// Waiting for the state lock.
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// `strata show`.
@@ -198,15 +215,51 @@ pub struct ShowArgs {
     pub format: Format,
 }
 
-/// Where to find state for `strata state`.
-#[derive(Args, Debug)]
+/// Where to find state for `strata state` and `force-unlock`.
+#[derive(Args, Debug, Clone)]
 pub struct StateLocation {
-    /// State file to read.
+    /// A local state file, instead of the stack's backend.
     #[arg(long, value_name = "PATH", conflicts_with = "stack")]
     pub state: Option<PathBuf>,
-    /// Read the state of this stack directory (default: the current directory's stack).
+    /// The stack whose state to use (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub stack: Option<PathBuf>,
+}
+
+/// How long to wait for a lock.
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// Wait this long for the lock when someone else holds it (e.g. 30s, 5m; default: fail at once).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lock_timeout: Option<std::time::Duration>,
+}
+
+/// `30s`, `5m`, `1h`, `500ms`, or a number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration; write e.g. 30s, 5m or 1h"))?;
+    let ms = match unit {
+        "ms" => n,
+        "" | "s" => n * 1000,
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}; use ms, s, m or h")),
+    };
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+/// `strata force-unlock`.
+#[derive(Args, Debug)]
+pub struct ForceUnlockArgs {
+    /// The lock's ID, as printed by the command that found the state locked.
+    pub id: String,
+    /// Where the state is.
+    #[command(flatten)]
+    pub location: StateLocation,
 }
 
 /// `strata state ...`.
@@ -227,5 +280,79 @@ pub enum StateCommand {
         /// Where the state is.
         #[command(flatten)]
         location: StateLocation,
+    },
+    /// Print the whole state as JSON (a journal left by an interrupted run included).
+    #[command(
+        after_help = "Examples:\n  strata state pull --stack stacks/production > backup.json\n  strata state pull --stack stacks/production | jq '.resources | keys'"
+    )]
+    Pull(StateLocation),
+    /// Replace the state with a JSON document (from `state pull`), under the lock.
+    #[command(
+        after_help = "Examples:\n  strata state push backup.json --stack stacks/production\n  strata state pull --stack stacks/production | jq ... | strata state push - --stack stacks/production\n\nA document of another lineage, or older than the stored state, is refused unless --force is given.\nThe stored serial becomes one more than both, so saved plans made before are refused."
+    )]
+    Push {
+        /// The state document, or - for standard input.
+        file: PathBuf,
+        /// Push even when lineage differs or the document is older than the stored state.
+        #[arg(long)]
+        force: bool,
+        /// Where the state is.
+        #[command(flatten)]
+        location: StateLocation,
+        /// Lock waiting.
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Forget resources: Strata stops managing them; the real objects are left alone.
+    #[command(
+        after_help = "Examples:\n  strata state rm app.legacy/Deployment --stack stacks/production\n  strata state rm node.worker-5 node.worker-6 --stack stacks/production"
+    )]
+    Rm {
+        /// Addresses to remove.
+        #[arg(required = true)]
+        addresses: Vec<String>,
+        /// Where the state is.
+        #[command(flatten)]
+        location: StateLocation,
+        /// Lock waiting.
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Rename a resource in state (after renaming it in the stack), so it is not replaced.
+    #[command(
+        after_help = "Example:\n  strata state mv app.api/Deployment app.gateway/Deployment --stack stacks/production\n\nDependencies recorded on the old address follow it to the new one."
+    )]
+    Mv {
+        /// The address in state now.
+        from: String,
+        /// The new address.
+        to: String,
+        /// Where the state is.
+        #[command(flatten)]
+        location: StateLocation,
+        /// Lock waiting.
+        #[command(flatten)]
+        lock: LockArgs,
+    },
+    /// Copy state to another backend, keeping its lineage (the serial goes up by one).
+    #[command(
+        after_help = "Examples:\n  strata state migrate --stack stacks/production --to env:STRATA_PG_URL\n  strata state migrate --stack stacks/production --from env:STRATA_PG_URL --to state/production.json\n\nLOCATION is a state file path, a postgres:// URL, or env:NAME for a URL in an environment\nvariable (keeps the password off the command line). --from defaults to the stack's backend.\nThe workspace in a database is the stack's name. The source is left as it was: point\n[stack] state at the new backend afterwards. A target that already holds state is\nrefused unless --force is given."
+    )]
+    Migrate {
+        /// Where to copy the state to.
+        #[arg(long, value_name = "LOCATION")]
+        to: String,
+        /// Where to copy it from (default: the stack's backend, or --state).
+        #[arg(long, value_name = "LOCATION")]
+        from: Option<String>,
+        /// Overwrite state the target already holds.
+        #[arg(long)]
+        force: bool,
+        /// The stack (names the workspace; default: the current directory).
+        #[command(flatten)]
+        location: StateLocation,
+        /// Lock waiting.
+        #[command(flatten)]
+        lock: LockArgs,
     },
 }

@@ -3,16 +3,17 @@
 
 use super::planning::{make_plan, PlanOptions};
 use super::progress::Progress;
+use super::state::{backend_for_stack, error, lock};
 use super::wiring::{wire, Wired};
-use super::{load, read_state, runtime, write_plan, Interrupt};
+use super::{load, runtime, write_plan, Interrupt};
 use crate::cli::{ApplyArgs, Format, StackArgs};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strata_engine::apply::{ApplyOptions, ApplyOutcome};
 use strata_engine::plan::Action;
-use strata_engine::state::OutputState;
-use strata_engine::{planfile, LocalBackend, Plan, State};
+use strata_engine::state::Backend;
+use strata_engine::{planfile, Plan, State};
 use strata_stack::Stack;
 
 /// Runs `strata apply`.
@@ -35,11 +36,9 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
         vars: args.vars.clone(),
         strict: false,
     })?;
-    let state_path = args
-        .state
-        .clone()
-        .unwrap_or_else(|| stack.default_state_path());
-    let state = read_state(&state_path)?;
+    let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
+    let guard = lock(&*backend, "apply", &args.lock).await?;
+    let state = backend.load().await.map_err(error)?;
     let wired = wire(&stack);
     let plan = match saved {
         Some(plan) => {
@@ -55,7 +54,8 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
                 parallelism: usize::from(args.parallelism),
                 destroy: false,
             };
-            let plan = make_plan(&stack, state.as_ref(), &wired, &opts).await?;
+            let mut plan = make_plan(&stack, state.as_ref(), &wired, &opts).await?;
+            plan.state_location = Some(backend.describe());
             write_plan(&plan, Format::Text)?;
             if !plan.has_changes() {
                 return Ok(0);
@@ -64,19 +64,24 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
             plan
         }
     };
-    if !plan.has_changes() {
+    let code = if plan.has_changes() {
+        let parallelism = usize::from(args.parallelism);
+        walk(
+            &stack,
+            &plan,
+            state,
+            &*backend,
+            &wired,
+            parallelism,
+            "Apply",
+        )
+        .await?
+    } else {
         println!("No changes. The infrastructure matches the stack.");
-        return Ok(0);
-    }
-    walk(
-        &stack,
-        &plan,
-        state,
-        &state_path,
-        &wired,
-        usize::from(args.parallelism),
-    )
-    .await
+        0
+    };
+    guard.release().await.map_err(error)?;
+    Ok(code)
 }
 
 /// The stack directory: the argument, `--stack`, or the one a plan file names.
@@ -120,18 +125,20 @@ pub fn confirm(auto_approve: bool, verb: &str) -> Result<(), String> {
     }
 }
 
-/// Runs the plan's changes and reports; shared with `strata destroy`.
+/// Runs the plan's changes and reports; shared with `strata destroy`
+/// (`what` is "Apply" or "Destroy"). The caller holds the state lock.
 pub async fn walk(
     stack: &Stack,
     plan: &Plan,
     state: Option<State>,
-    state_path: &Path,
+    backend: &dyn Backend,
     wired: &Wired,
     parallelism: usize,
+    what: &str,
 ) -> Result<i32, String> {
     let started = Instant::now();
     let mut state = state.unwrap_or_default();
-    let mut store = LocalBackend::new(state_path);
+    let mut writer = backend.writer(&state).await.map_err(error)?;
     let progress = Progress::new();
     let interrupt = Interrupt::install();
     let opts = ApplyOptions {
@@ -141,18 +148,19 @@ pub async fn walk(
     };
     let secrets = stack.secret_store();
     println!();
-    let outcome = strata_engine::apply::apply(plan, &mut state, &mut store, &wired.providers, &secrets, &opts)
-        .await
-        .map_err(|e| format!("error: saving state: {e}\n  hint: the state file holds every change recorded so far; fix the problem and run apply again"))?;
+    let outcome = strata_engine::apply::apply(
+        plan,
+        &mut state,
+        &mut *writer,
+        &wired.providers,
+        &secrets,
+        &opts,
+    )
+    .await
+    .map_err(|e| format!("error: saving state: {e}\n  hint: state holds every change recorded so far; fix the problem and run the command again"))?;
+    writer.finish(&state).await.map_err(error)?;
     let stopped = interrupt.stopped();
-    if outcome.failed.is_empty() && !stopped {
-        record_outputs(plan, &mut state);
-        state.serial += 1;
-        store
-            .save(&state)
-            .map_err(|e| format!("error: saving outputs to state: {e}"))?;
-    }
-    println!("\n{}", summary(plan, &outcome, started, stopped));
+    println!("\n{}", summary(plan, &outcome, started, stopped, what));
     for (a, e) in &outcome.failed {
         eprintln!("error: {a}: {e}");
     }
@@ -179,27 +187,7 @@ fn list(items: &[strata_engine::Address]) -> String {
     }
 }
 
-fn record_outputs(plan: &Plan, state: &mut State) {
-    for o in &plan.output_changes {
-        match (&o.action, &o.after) {
-            (Action::Delete, _) => {
-                state.outputs.remove(&o.name);
-            }
-            (_, Some(v)) => {
-                state.outputs.insert(
-                    o.name.clone(),
-                    OutputState {
-                        value: v.clone(),
-                        sensitive: o.sensitive,
-                    },
-                );
-            }
-            _ => {}
-        }
-    }
-}
-
-fn summary(plan: &Plan, o: &ApplyOutcome, started: Instant, stopped: bool) -> String {
+fn summary(plan: &Plan, o: &ApplyOutcome, started: Instant, stopped: bool, what: &str) -> String {
     let count = |a: Action| {
         o.succeeded
             .iter()
@@ -211,11 +199,11 @@ fn summary(plan: &Plan, o: &ApplyOutcome, started: Instant, stopped: bool) -> St
             .count()
     };
     let head = if stopped {
-        "Apply stopped (interrupted)"
+        format!("{what} stopped (interrupted)")
     } else if o.failed.is_empty() {
-        "Apply complete"
+        format!("{what} complete")
     } else {
-        "Apply failed"
+        format!("{what} failed")
     };
     let mut s = format!(
         "{head}: {} created, {} updated, {} replaced, {} deleted",
@@ -232,7 +220,7 @@ fn summary(plan: &Plan, o: &ApplyOutcome, started: Instant, stopped: bool) -> St
     }
     s += &format!(" in {:.1}s.", started.elapsed().as_secs_f64());
     if stopped {
-        s += "\nState records every change made so far; run apply again to finish.";
+        s += "\nState records every change made so far; run the command again to finish.";
     }
     s
 }

@@ -3,8 +3,9 @@
 
 use super::apply::{confirm, walk};
 use super::planning::{make_plan, PlanOptions};
+use super::state::{backend_for_stack, error, lock};
 use super::wiring::wire;
-use super::{load, read_state, runtime, write_plan};
+use super::{load, runtime, write_plan};
 use crate::cli::{DestroyArgs, Format};
 
 /// Runs `strata destroy`.
@@ -14,14 +15,12 @@ pub fn run(args: &DestroyArgs) -> Result<i32, String> {
 
 async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
     let stack = load(&args.stack)?;
-    let state_path = args
-        .state
-        .clone()
-        .unwrap_or_else(|| stack.default_state_path());
-    let Some(state) = read_state(&state_path)? else {
+    let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
+    let guard = lock(&*backend, "destroy", &args.lock).await?;
+    let Some(state) = backend.load().await.map_err(error)? else {
         println!(
-            "Nothing to destroy: there is no state at {}.",
-            state_path.display()
+            "Nothing to destroy: there is no state in {}.",
+            backend.describe()
         );
         return Ok(0);
     };
@@ -33,19 +32,23 @@ async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
         parallelism: usize::from(args.parallelism),
         destroy: true,
     };
-    let plan = make_plan(&stack, Some(&state), &wired, &opts).await?;
+    let mut plan = make_plan(&stack, Some(&state), &wired, &opts).await?;
+    plan.state_location = Some(backend.describe());
     write_plan(&plan, Format::Text)?;
     if !plan.has_changes() {
         return Ok(0);
     }
     confirm(args.auto_approve, "destroy")?;
-    walk(
+    let code = walk(
         &stack,
         &plan,
         Some(state),
-        &state_path,
+        &*backend,
         &wired,
         usize::from(args.parallelism),
+        "Destroy",
     )
-    .await
+    .await?;
+    guard.release().await.map_err(error)?;
+    Ok(code)
 }

@@ -3,6 +3,7 @@
 
 mod apply;
 mod destroy;
+mod force_unlock;
 mod graph;
 mod plan;
 mod planning;
@@ -13,10 +14,9 @@ mod state;
 mod validate;
 mod wiring;
 
-use crate::cli::{Cli, Command, Format, StackArgs, StateCommand};
+use crate::cli::{Cli, Command, Format, StackArgs};
 use std::io::{IsTerminal, Write};
-use std::path::Path;
-use strata_engine::{render, LocalBackend, Plan, State};
+use strata_engine::{render, Plan};
 use strata_stack::diag::{render as render_diags, Diagnostic, Sources};
 use strata_stack::{Stack, VarOverrides};
 
@@ -30,10 +30,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Destroy(args) => destroy::run(&args),
         Command::Graph(args) => graph::run(&args),
         Command::Show(args) => show::run(&args),
-        Command::State(StateCommand::List(loc)) => state::list(&loc),
-        Command::State(StateCommand::Show { address, location }) => {
-            state::show(&address, &location)
-        }
+        Command::State(cmd) => state::run(&cmd),
+        Command::ForceUnlock(args) => force_unlock::run(&args),
         Command::Version => {
             println!("strata {}", env!("CARGO_PKG_VERSION"));
             Ok(0)
@@ -102,12 +100,6 @@ fn print_diags(sources: &Sources, diags: &[Diagnostic]) {
             render_diags(sources, diags, color_stderr())
         );
     }
-}
-
-fn read_state(path: &Path) -> Result<Option<State>, String> {
-    LocalBackend::new(path)
-        .load()
-        .map_err(|e| format!("error: {e}"))
 }
 
 fn write_plan(plan: &Plan, format: Format) -> Result<(), String> {

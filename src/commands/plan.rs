@@ -1,19 +1,16 @@
 //! `strata plan`: what applying the stack would change.
 
 use super::planning::{make_plan, PlanOptions};
+use super::state::{backend_for_stack, error};
 use super::wiring::wire;
-use super::{load, read_state, runtime, write_plan};
+use super::{load, runtime, write_plan};
 use crate::cli::PlanArgs;
 use strata_engine::{planfile, render};
 
 /// Runs `strata plan`.
 pub fn run(args: &PlanArgs) -> Result<i32, String> {
     let stack = load(&args.stack)?;
-    let state_path = args
-        .state
-        .clone()
-        .unwrap_or_else(|| stack.default_state_path());
-    let state = read_state(&state_path)?;
+    let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
     let wired = wire(&stack);
     let opts = PlanOptions {
         targets: &args.targets,
@@ -30,7 +27,12 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
             .build()
             .expect("the tokio runtime starts")
     };
-    let plan = rt.block_on(make_plan(&stack, state.as_ref(), &wired, &opts))?;
+    let plan = rt.block_on(async {
+        let state = backend.load().await.map_err(error)?;
+        let mut plan = make_plan(&stack, state.as_ref(), &wired, &opts).await?;
+        plan.state_location = Some(backend.describe());
+        Ok::<_, String>(plan)
+    })?;
     write_plan(&plan, args.format)?;
     if let Some(path) = &args.gitlab_report {
         let report =

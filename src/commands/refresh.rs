@@ -1,12 +1,13 @@
 //! `strata refresh`: observe everything state records and report drift;
 //! `--write` records what was observed.
 
+use super::state::{backend_for_stack, error, lock};
 use super::wiring::wire;
-use super::{color_stdout, load, read_state, runtime};
+use super::{color_stdout, load, runtime};
 use crate::cli::{Format, RefreshArgs};
 use std::io::Write;
 use strata_engine::refresh::refresh;
-use strata_engine::{render, LocalBackend};
+use strata_engine::render;
 
 /// Runs `strata refresh`.
 pub fn run(args: &RefreshArgs) -> Result<i32, String> {
@@ -15,14 +16,15 @@ pub fn run(args: &RefreshArgs) -> Result<i32, String> {
 
 async fn run_async(args: &RefreshArgs) -> Result<i32, String> {
     let stack = load(&args.stack)?;
-    let state_path = args
-        .state
-        .clone()
-        .unwrap_or_else(|| stack.default_state_path());
-    let Some(mut state) = read_state(&state_path)? else {
+    let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
+    let guard = match args.write {
+        true => Some(lock(&*backend, "refresh --write", &args.lock).await?),
+        false => None,
+    };
+    let Some(mut state) = backend.load().await.map_err(error)? else {
         return Err(format!(
-            "error: no state at {}: nothing has been applied yet, so nothing can drift\n  hint: run `strata apply {}` first, or pass --state PATH",
-            state_path.display(),
+            "error: no state in {}: nothing has been applied yet, so nothing can drift\n  hint: run `strata apply {}` first, or pass --state PATH",
+            backend.describe(),
             args.stack.dir.display()
         ));
     };
@@ -41,7 +43,7 @@ async fn run_async(args: &RefreshArgs) -> Result<i32, String> {
         .collect();
     let mut report = refresh(&state, &wired.providers, &ignored).await;
     report.stack = stack.model.name.clone();
-    report.state = state_path.display().to_string();
+    report.state = backend.describe();
     let text = match args.format {
         Format::Text => render::drift_to_text(&report, color_stdout()),
         Format::Markdown => render::drift_to_markdown(&report),
@@ -50,17 +52,17 @@ async fn run_async(args: &RefreshArgs) -> Result<i32, String> {
         }
     };
     let _ = std::io::stdout().write_all(text.as_bytes());
-    if args.write && report.has_drift() {
+    if args.write && !report.drift.is_empty() {
+        let read_at = state.serial;
         report.write_into(&mut state);
-        state.serial += 1;
-        LocalBackend::new(&state_path)
-            .save(&state)
-            .map_err(|e| format!("error: {e}"))?;
+        let serial = backend.write(&state, Some(read_at)).await.map_err(error)?;
         eprintln!(
-            "Recorded what was observed in {} (serial {}).",
-            state_path.display(),
-            state.serial
+            "Recorded what was observed in {} (serial {serial}).",
+            backend.describe()
         );
+    }
+    if let Some(g) = guard {
+        g.release().await.map_err(error)?;
     }
     if !report.errors.is_empty() {
         return Ok(1);

@@ -161,7 +161,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Reads a state file.
 pub fn state(path: &Path) -> strata_engine::State {
     strata_engine::LocalBackend::new(path)
-        .load()
+        .read_state()
         .expect("state parses")
         .expect("state exists")
 }

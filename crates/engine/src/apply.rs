@@ -4,7 +4,9 @@
 
 use crate::plan::{resolve_parts, Action, Plan, ResourceChange, SecretValues};
 use crate::provider::{ApplyRequest, Provider, ProviderError};
-use crate::state::{fingerprint, LocalBackend, ResourceState, ResourceStatus, State, StateError};
+use crate::state::{
+    fingerprint, OutputState, Record, ResourceState, ResourceStatus, State, StateError, StateWriter,
+};
 use crate::{Address, AttrPath, ResourceType, SENSITIVE};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -12,40 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
-/// Where the walker persists state after every step.
-pub trait StateStore: Send {
-    /// Writes the whole state durably.
-    fn persist(&mut self, state: &State) -> Result<(), StateError>;
-}
-
-impl StateStore for LocalBackend {
-    fn persist(&mut self, state: &State) -> Result<(), StateError> {
-        self.save(state)
-    }
-}
-
-/// Bumps the serial and writes.
-fn save(store: &mut dyn StateStore, state: &mut State) -> Result<(), StateError> {
-    state.serial += 1;
-    store.persist(state)
-}
-
-/// A store that keeps the last written state in memory (tests, dry runs).
-#[derive(Default, Debug)]
-pub struct MemoryStore {
-    /// The last state written.
-    pub last: Option<State>,
-    /// How many times state was written.
-    pub writes: usize,
-}
-
-impl StateStore for MemoryStore {
-    fn persist(&mut self, state: &State) -> Result<(), StateError> {
-        self.last = Some(state.clone());
-        self.writes += 1;
-        Ok(())
-    }
-}
+pub use crate::state::MemoryStore;
 
 /// Providers by the resource types they handle.
 #[derive(Default, Clone)]
@@ -144,12 +113,16 @@ struct Done {
     elapsed: std::time::Duration,
 }
 
-/// Applies `plan` to `state`, persisting through `store` before and after
-/// every change. Returns what happened; state errors abort the run.
+/// Applies `plan` to `state`, recording through `writer` the intent of every
+/// change before it runs and its result right after: the intents of the
+/// changes started together and the results that completed together go in
+/// one durable batch (group commit). `state` follows every batch (serial
+/// included); call [`StateWriter::finish`] with it afterwards to compact.
+/// Returns what happened; state errors abort the run.
 pub async fn apply(
     plan: &Plan,
     state: &mut State,
-    store: &mut dyn StateStore,
+    writer: &mut dyn StateWriter,
     providers: &Providers,
     secrets: &(dyn SecretValues + Sync),
     opts: &ApplyOptions,
@@ -197,8 +170,14 @@ pub async fn apply(
     let mut blocked = vec![false; changes.len()];
     let mut outcome = ApplyOutcome::default();
     let mut running = JoinSet::new();
+    // Records not yet durable: results of finished changes, then intents of
+    // the changes about to start. Written as one batch before any starts.
+    let mut batch: Vec<Record> = Vec::new();
     loop {
-        while running.len() < opts.parallelism.max(1) && !opts.stop.load(Ordering::SeqCst) {
+        let mut starting = Vec::new();
+        while running.len() + starting.len() < opts.parallelism.max(1)
+            && !opts.stop.load(Ordering::SeqCst)
+        {
             let next = ready
                 .iter()
                 .copied()
@@ -230,10 +209,15 @@ pub async fn apply(
                     continue;
                 }
             };
-            record_intent(state, c);
-            save(store, state)?;
+            batch.push(record_intent(state, c));
             let prior = state.resources.get(&c.address).cloned();
-            let prior_before = plan_prior(c, prior.clone());
+            starting.push((i, provider, resolved, plan_prior(c, prior)));
+        }
+        if !batch.is_empty() {
+            state.serial = writer.append(std::mem::take(&mut batch)).await?;
+        }
+        for (i, provider, resolved, prior_before) in starting {
+            let c = changes[i];
             let desired = c.desired.clone();
             let action = c.action;
             let address = c.address.clone();
@@ -262,45 +246,63 @@ pub async fn apply(
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let done = match joined {
-            Ok(d) => d,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
-        let c = changes[done.index];
-        if c.action != Action::Delete {
-            non_deletes_left -= 1;
+        // Everything else that finished meanwhile joins the same batch.
+        let mut finished = vec![joined];
+        while let Some(j) = running.try_join_next() {
+            finished.push(j);
         }
-        opts.emit(ApplyEvent::Finished {
-            address: c.address.clone(),
-            action: c.action,
-            elapsed: done.elapsed,
-            error: done.result.as_ref().err().map(|e| e.message.clone()),
-        });
-        match done.result {
-            Ok(applied) => {
-                record_success(state, c, applied, secrets);
-                save(store, state)?;
-                outcome.succeeded.push(c.address.clone());
-                for &k in &dependents[done.index] {
-                    waiting[k] -= 1;
-                    if waiting[k] == 0 && !blocked[k] {
-                        ready.insert(k);
+        for joined in finished {
+            let done = match joined {
+                Ok(d) => d,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            };
+            let c = changes[done.index];
+            if c.action != Action::Delete {
+                non_deletes_left -= 1;
+            }
+            opts.emit(ApplyEvent::Finished {
+                address: c.address.clone(),
+                action: c.action,
+                elapsed: done.elapsed,
+                error: done.result.as_ref().err().map(|e| e.message.clone()),
+            });
+            match done.result {
+                Ok(applied) => {
+                    batch.push(record_success(state, c, applied, secrets));
+                    outcome.succeeded.push(c.address.clone());
+                    for &k in &dependents[done.index] {
+                        waiting[k] -= 1;
+                        if waiting[k] == 0 && !blocked[k] {
+                            ready.insert(k);
+                        }
                     }
                 }
-            }
-            Err(e) => {
-                record_failure(state, c, &e);
-                save(store, state)?;
-                fail(
-                    done.index,
-                    e.message,
-                    &changes,
-                    &mut outcome,
-                    &mut blocked,
-                    &dependents,
-                );
+                Err(e) => {
+                    batch.extend(record_failure(state, c, &e));
+                    fail(
+                        done.index,
+                        e.message,
+                        &changes,
+                        &mut outcome,
+                        &mut blocked,
+                        &dependents,
+                    );
+                }
             }
         }
+    }
+    if outcome.failed.is_empty() && !opts.stop.load(Ordering::SeqCst) {
+        if let Some(outputs) = new_outputs(plan) {
+            batch.push(Record::Outputs { outputs });
+        }
+    }
+    if !batch.is_empty() {
+        for r in &batch {
+            if let Record::Outputs { outputs } = r {
+                state.outputs = outputs.clone();
+            }
+        }
+        state.serial = writer.append(batch).await?;
     }
     for (i, c) in changes.iter().enumerate() {
         let finished = outcome.succeeded.contains(&c.address)
@@ -385,7 +387,29 @@ fn resolve_all(
     Ok(out)
 }
 
-fn record_intent(state: &mut State, c: &ResourceChange) {
+/// The outputs after a complete run, when they change.
+fn new_outputs(plan: &Plan) -> Option<BTreeMap<String, OutputState>> {
+    if plan.output_changes.iter().all(|o| o.action == Action::NoOp) {
+        return None;
+    }
+    Some(
+        plan.output_changes
+            .iter()
+            .filter_map(|o| {
+                let value = o.after.clone()?;
+                Some((
+                    o.name.clone(),
+                    OutputState {
+                        value,
+                        sensitive: o.sensitive,
+                    },
+                ))
+            })
+            .collect(),
+    )
+}
+
+fn record_intent(state: &mut State, c: &ResourceChange) -> Record {
     let pending = ResourceStatus::Pending {
         action: match c.action {
             Action::Create => "create",
@@ -416,6 +440,10 @@ fn record_intent(state: &mut State, c: &ResourceChange) {
             );
         }
     }
+    Record::Intent {
+        address: c.address.clone(),
+        resource: state.resources[&c.address].clone(),
+    }
 }
 
 fn record_success(
@@ -423,10 +451,12 @@ fn record_success(
     c: &ResourceChange,
     applied: Option<Value>,
     secrets: &dyn SecretValues,
-) {
+) -> Record {
     let Some(d) = &c.desired else {
         state.resources.remove(&c.address);
-        return;
+        return Record::Removal {
+            address: c.address.clone(),
+        };
     };
     let mut attributes = applied.unwrap_or_else(|| d.attributes.clone());
     let mut sensitive = BTreeMap::new();
@@ -436,23 +466,23 @@ fn record_success(
             sensitive.insert(s.path.to_string(), fingerprint(&state.lineage, &s.path, &v));
         }
     }
-    state.resources.insert(
-        c.address.clone(),
-        ResourceState {
-            rtype: d.rtype,
-            attributes,
-            sensitive,
-            dependencies: d.depends_on.clone(),
-            status: ResourceStatus::Ready,
-            protect: d.lifecycle.protect,
-        },
-    );
+    let resource = ResourceState {
+        rtype: d.rtype,
+        attributes,
+        sensitive,
+        dependencies: d.depends_on.clone(),
+        status: ResourceStatus::Ready,
+        protect: d.lifecycle.protect,
+    };
+    state.resources.insert(c.address.clone(), resource.clone());
+    Record::Result {
+        address: c.address.clone(),
+        resource,
+    }
 }
 
-fn record_failure(state: &mut State, c: &ResourceChange, e: &ProviderError) {
-    let Some(r) = state.resources.get_mut(&c.address) else {
-        return;
-    };
+fn record_failure(state: &mut State, c: &ResourceChange, e: &ProviderError) -> Option<Record> {
+    let r = state.resources.get_mut(&c.address)?;
     r.status = match c.action {
         // A failed create or replace may have left something behind.
         Action::Create | Action::Replace => ResourceStatus::Tainted {
@@ -462,6 +492,10 @@ fn record_failure(state: &mut State, c: &ResourceChange, e: &ProviderError) {
         // next plan shows the same change again.
         _ => ResourceStatus::Ready,
     };
+    Some(Record::Result {
+        address: c.address.clone(),
+        resource: r.clone(),
+    })
 }
 
 fn fail(

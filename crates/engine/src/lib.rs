@@ -25,4 +25,4 @@ pub use resource::{
     DesiredResource, ForceNew, Lifecycle, ResourceType, SecretEncoding, SecretPart, SensitiveValue,
     KNOWN_AFTER_APPLY, SENSITIVE,
 };
-pub use state::{LocalBackend, State};
+pub use state::{Backend, LocalBackend, LockGuard, LockInfo, State, StateError, StateWriter};

@@ -212,6 +212,9 @@ pub struct Plan {
     pub lineage: Option<Uuid>,
     /// Serial of that state.
     pub serial: u64,
+    /// Where that state lives, as its backend describes it (set by the caller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_location: Option<String>,
     /// SHA-256 over the stack's files.
     pub stack_sha256: String,
     /// The stack directory as given to `strata plan`, so `strata apply
@@ -369,6 +372,7 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
         stack: input.stack.to_string(),
         lineage: state.map(|s| s.lineage),
         serial: state.map_or(0, |s| s.serial),
+        state_location: None,
         stack_sha256: input.stack_sha256.to_string(),
         stack_dir: None,
         changes,

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use strata_engine::apply::{apply, ApplyOptions, MemoryStore, Providers};
 use strata_engine::plan::{plan, PlanInput, SecretValues};
 use strata_engine::provider::{ApplyRequest, Provider, ProviderError};
-use strata_engine::state::{ResourceState, State};
+use strata_engine::state::{Backend, LocalBackend, ResourceState, State};
 use strata_engine::{
     Address, AttrPath, DesiredResource, ResourceType, SecretEncoding, SecretPart, SensitiveValue,
 };
@@ -143,11 +143,32 @@ async fn converge(
     state: &mut State,
     provider: &std::sync::Arc<MemoryProvider>,
     secrets: &FixedSecrets,
+    local: &LocalBackend,
 ) {
     let p = run_plan(desired.to_vec(), state, secrets);
     let mut providers = Providers::default();
     providers.register(provider.clone());
-    let mut store = MemoryStore::default();
+    // Once through the local backend's journal: what it stores is what the
+    // walker ended with, before compaction (journal replayed) and after.
+    let mut on_disk = state.clone();
+    let mut writer = local.writer(&on_disk).await.expect("writer");
+    let out = apply(
+        &p,
+        &mut on_disk,
+        &mut *writer,
+        &providers,
+        secrets,
+        &ApplyOptions::default(),
+    )
+    .await
+    .expect("state writes");
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    assert_eq!(local.load().await.unwrap().as_ref(), Some(&on_disk));
+    writer.finish(&on_disk).await.expect("compaction");
+    assert_eq!(local.load().await.unwrap().as_ref(), Some(&on_disk));
+    // And once in memory, from the same start, against the same provider
+    // (now holding the objects: the provider is idempotent).
+    let mut store = MemoryStore::new(state);
     let out = apply(
         &p,
         state,
@@ -160,15 +181,17 @@ async fn converge(
     .expect("state writes");
     assert!(out.failed.is_empty(), "{:?}", out.failed);
     assert!(out.skipped.is_empty(), "{:?}", out.skipped);
-    if p.has_changes() {
-        assert_eq!(
-            store.last.as_ref(),
-            Some(&*state),
-            "the last write is the final state"
-        );
-    } else {
-        assert_eq!(store.writes, 0, "nothing to do writes nothing");
+    // Replaying the batches gives exactly the walker's final state.
+    assert_eq!(
+        &store.state, &*state,
+        "the journal replays to the final state"
+    );
+    if !p.has_changes() {
+        assert!(store.batches.is_empty(), "nothing to do writes nothing");
     }
+    assert_eq!(state.resources, on_disk.resources);
+    assert_eq!(state.serial, on_disk.serial);
+    *state = on_disk;
 }
 
 proptest! {
@@ -179,8 +202,10 @@ proptest! {
         let secrets = FixedSecrets(BTreeMap::from([("s0".to_string(), s0), ("s1".to_string(), s1)]));
         let provider = std::sync::Arc::new(MemoryProvider::default());
         let mut state = State::new();
-        rt.block_on(converge(&first, &mut state, &provider, &secrets));
-        rt.block_on(converge(&second, &mut state, &provider, &secrets));
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalBackend::new(dir.path().join("prop.json"));
+        rt.block_on(converge(&first, &mut state, &provider, &secrets, &local));
+        rt.block_on(converge(&second, &mut state, &provider, &secrets, &local));
         let again = run_plan(second.clone(), &state, &secrets);
         let pending: Vec<_> = again.changes.iter().filter(|c| c.action != strata_engine::Action::NoOp).map(|c| (&c.address, c.action)).collect();
         prop_assert!(pending.is_empty(), "second plan not empty: {:?}", pending);

@@ -351,6 +351,10 @@ impl Decoder<'_> {
                 let inner_what = format!("{what} {name}");
                 Some(V::Table(self.fields(t, inner_what, node.span, &[keys], c)))
             }
+            Type::StrOrTable(keys) => match &node.val {
+                Val::Table(_) => self.check(node, &Type::Table(keys), key, name, what, c, from_var),
+                _ => self.check(node, &Type::Str(Format::Text), key, name, what, c, from_var),
+            },
             Type::Any => {
                 if !matches!(node.val, Val::Table(_)) && !from_var {
                     type_error(self, "a table");

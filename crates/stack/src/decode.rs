@@ -4,7 +4,7 @@
 //! `decode_hosts` and `decode_k8s` build the model from what passed.
 
 use crate::diag::{did_you_mean, Diagnostic, Span};
-use crate::fields::Fields;
+use crate::fields::{Fields, V};
 use crate::load::{Item, RawStack};
 use crate::model::*;
 use crate::schema::{self, Key};
@@ -374,9 +374,10 @@ impl Decoder<'_> {
         let mut c = Common::default();
         let f = self.fields(table, "[stack]", *span, &[section.keys], &mut c);
         let name = f.text("name").map(|n| n.0).unwrap_or_default();
-        let state = StateConfig {
-            path: f.table("state").and_then(|s| s.text("path")).map(|p| p.0),
-        };
+        let state = f
+            .table("state")
+            .map(|t| self.state_config(t))
+            .unwrap_or_default();
         let cluster = f.table("cluster").and_then(|t| {
             let (kubeconfig, _) = t.text("kubeconfig")?;
             Some(ClusterTarget {
@@ -387,6 +388,85 @@ impl Decoder<'_> {
             })
         });
         (name, state, cluster)
+    }
+
+    /// `[stack] state = { backend, path, url, workspace }`.
+    fn state_config(&mut self, f: &Fields) -> StateConfig {
+        let mut cfg = StateConfig {
+            path: f.text("path").map(|p| p.0),
+            workspace: f.text("workspace").map(|w| w.0),
+            ..StateConfig::default()
+        };
+        let backend = f.text("backend");
+        let url = f.value("url").zip(f.span_of("url"));
+        match (backend.as_ref().map(|(b, s)| (b.as_str(), *s)), url) {
+            (None | Some(("local", _)), Some((_, span))) => self.diags.push(
+                Diagnostic::error(
+                    "strata::state-backend",
+                    span,
+                    "`url` needs backend = \"postgres\"",
+                )
+                .label("the local backend keeps state in a file")
+                .help("add backend = \"postgres\", or use path = \"...\" for a local file"),
+            ),
+            (Some(("postgres", _)), Some((u, span))) => {
+                if let Some(url) = self.state_url(u, span) {
+                    cfg.backend = StateBackend::Postgres { url };
+                }
+            }
+            (Some(("postgres", span)), None) => self.diags.push(
+                Diagnostic::error(
+                    "strata::state-backend",
+                    span,
+                    "the postgres state backend needs a `url`",
+                )
+                .label("no url")
+                .help("add url = { env = \"STRATA_PG_URL\" } or url = \"${secret.NAME}\""),
+            ),
+            _ => {}
+        }
+        cfg
+    }
+
+    /// `url = { env = "NAME" }`, `url = "${secret.NAME}"` or a URL without a password.
+    fn state_url(&mut self, u: &V, span: Span) -> Option<StateUrl> {
+        match u {
+            V::Table(t) => t.text("env").map(|(v, _)| StateUrl::Env(v)),
+            V::Text(t) => {
+                if let Some(r) = t
+                    .sole_ref()
+                    .filter(|r| r.parts.len() == 2 && r.parts[0] == "secret")
+                {
+                    return Some(StateUrl::Secret(r.parts[1].clone()));
+                }
+                let literal = t.as_literal();
+                let has_password = literal.as_deref().is_some_and(|s| {
+                    let authority = s.split_once("://").map_or("", |x| x.1);
+                    authority
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .rsplit_once('@')
+                        .is_some_and(|(u, _)| u.contains(':'))
+                });
+                match literal {
+                    Some(s) if !has_password => Some(StateUrl::Literal(s)),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                "strata::state-url",
+                                span,
+                                "the state URL must be an environment variable, one secret, or a URL without a password",
+                            )
+                            .label("a password or reference written here")
+                            .help("write url = { env = \"STRATA_PG_URL\" } or url = \"${secret.NAME}\"; a password never goes in a stack"),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
     }
 
     fn ssh(&mut self) -> SshDefaults {

@@ -64,12 +64,22 @@ pub struct StackErrors {
 }
 
 impl Stack {
-    /// The state file this stack uses unless `--state` says otherwise.
+    /// The state file of the local backend unless `--state` says otherwise.
+    /// It never depends on the working directory: `path` is relative to the
+    /// stack directory, and by default it is `<name>.json` in the nearest
+    /// `state/` directory at or above the stack directory (the repository's
+    /// `state/`), else in `<stack dir>/state/`.
     pub fn default_state_path(&self) -> PathBuf {
-        match &self.model.state.path {
-            Some(p) => PathBuf::from(p),
-            None => Path::new("state").join(format!("{}.json", self.model.name)),
+        let dir = std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone());
+        if let Some(p) = &self.model.state.path {
+            return dir.join(crate::secrets::expand_home(p));
         }
+        let file = format!("{}.json", self.model.name);
+        dir.ancestors()
+            .map(|d| d.join("state"))
+            .find(|d| d.is_dir())
+            .unwrap_or_else(|| dir.join("state"))
+            .join(file)
     }
 
     /// Resolves secrets on demand (sharing what loading already read).

@@ -459,8 +459,37 @@ pub struct OutputDecl {
 /// State storage settings of `[stack] state`.
 #[derive(Debug, Clone, Default)]
 pub struct StateConfig {
-    /// The state file (local backend), relative to the working directory.
+    /// Where state is kept.
+    pub backend: StateBackend,
+    /// The state file (local backend), relative to the stack directory.
     pub path: Option<String>,
+    /// The workspace in a shared database (default: the stack's name).
+    pub workspace: Option<String>,
+}
+
+/// `backend = "local" | "postgres"`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum StateBackend {
+    /// A JSON file under `state/`.
+    #[default]
+    Local,
+    /// A PostgreSQL database.
+    Postgres {
+        /// Where its URL comes from.
+        url: StateUrl,
+    },
+}
+
+/// Where the PostgreSQL URL of the state backend comes from. A password is
+/// never written in the stack itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateUrl {
+    /// `url = { env = "STRATA_PG_URL" }`.
+    Env(String),
+    /// `url = "${secret.NAME}"`.
+    Secret(String),
+    /// `url = "postgres://strata@db.internal/strata"` (no password).
+    Literal(String),
 }
 
 /// An existing cluster the stack's in-cluster resources go to, instead of

@@ -162,6 +162,7 @@ pub fn type_name(ty: &Type) -> String {
         }
         Type::Table(_) => "table".into(),
         Type::Any => "table (passed through)".into(),
+        Type::StrOrTable(_) => "string or table".into(),
     }
 }
 

@@ -42,6 +42,8 @@ pub enum Type {
     Map(Format, &'static Type),
     /// A table with the given keys.
     Table(&'static [Key]),
+    /// A string, or a table with the given keys (`url = "..."` or `url = { env = "..." }`).
+    StrOrTable(&'static [Key]),
     /// Any TOML value, passed through (chart values, k3s config).
     Any,
 }
@@ -305,17 +307,35 @@ const STATE_KEYS: &[Key] = &[
         "backend",
         Type::Enum {
             noun: "state backend",
-            values: &["local"],
+            values: &["local", "postgres"],
         },
-        "Where state is kept: `local` is a JSON file.",
+        "Where state is kept: `local` is a JSON file; `postgres` a PostgreSQL database shared by a team (locks, serial-checked writes).",
     )
     .default(DefaultValue::Str("local")),
     Key::new(
         "path",
         Type::Str(Format::File),
-        "The state file of the local backend.",
+        "The state file of the local backend, relative to the stack directory.",
     )
-    .default(DefaultValue::Computed("state/NAME.json")),
+    .default(DefaultValue::Computed("NAME.json in the nearest state/ directory at or above the stack")),
+    Key::new(
+        "url",
+        Type::StrOrTable(&[Key::new(
+            "env",
+            TEXT,
+            "The environment variable holding the URL.",
+        )
+        .required()]),
+        "The PostgreSQL URL: `{ env = \"NAME\" }`, `\"${secret.NAME}\"`, or a URL without a password.",
+    )
+    .refs(Refs::Any)
+    .example("{ env = \"STRATA_PG_URL\" }"),
+    Key::new(
+        "workspace",
+        TEXT,
+        "The workspace in a shared database, so one database serves many stacks.",
+    )
+    .default(DefaultValue::Computed("the stack's name")),
 ];
 
 const STACK_KEYS: &[Key] = &[
@@ -1194,6 +1214,7 @@ impl Type {
                 other => format!("an array of {}", other.describe()),
             },
             Type::Map(..) | Type::Table(_) | Type::Any => "a table".into(),
+            Type::StrOrTable(_) => "a string or a table".into(),
         }
     }
 }

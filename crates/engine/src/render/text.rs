@@ -52,9 +52,11 @@ impl Palette {
 pub fn to_text(plan: &Plan, color: bool) -> String {
     let pal = Palette::new(color);
     let mut s = String::new();
-    let against = match plan.lineage {
-        Some(_) => format!("state serial {}", plan.serial),
-        None => "no state yet".to_string(),
+    let against = match (plan.lineage, &plan.state_location) {
+        (Some(_), Some(at)) => format!("against {at}, serial {}", plan.serial),
+        (Some(_), None) => format!("state serial {}", plan.serial),
+        (None, Some(at)) => format!("no state yet at {at}"),
+        (None, None) => "no state yet".to_string(),
     };
     let _ = writeln!(
         s,
