@@ -30,16 +30,32 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
     } else {
         None
     };
+    let interrupt = Interrupt::install();
     let dir = stack_dir(args, saved.as_ref())?;
+    let vars = match &saved {
+        // The variables the plan was made with, as it was reviewed.
+        Some(p) => p
+            .variables
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        None => args.vars.clone(),
+    };
     let stack = load(&StackArgs {
         dir,
-        vars: args.vars.clone(),
+        vars,
         strict: false,
     })?;
     let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
     let guard = lock(&*backend, "apply", &args.lock).await?;
     let state = backend.load().await.map_err(error)?;
     let wired = wire(&stack);
+    if stack.model.cluster.is_some() {
+        // An existing cluster must answer before anything starts.
+        wired.cluster_reachable().await.map_err(|why| {
+            format!("error: the cluster cannot be reached: {why}\n  hint: nothing was changed; check the kubeconfig and that the API server is up, then apply again")
+        })?;
+    }
     let plan = match saved {
         Some(plan) => {
             planfile::check_fresh(&plan, state.as_ref(), &stack.sha256)
@@ -64,6 +80,9 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
             plan
         }
     };
+    if interrupt.stopped() {
+        return Err("Interrupted before any change: nothing was changed.".into());
+    }
     let code = if plan.has_changes() {
         let parallelism = usize::from(args.parallelism);
         walk(
@@ -74,6 +93,7 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
             &wired,
             parallelism,
             "Apply",
+            &interrupt,
         )
         .await?
     } else {
@@ -135,12 +155,12 @@ pub async fn walk(
     wired: &Wired,
     parallelism: usize,
     what: &str,
+    interrupt: &Interrupt,
 ) -> Result<i32, String> {
     let started = Instant::now();
     let mut state = state.unwrap_or_default();
     let mut writer = backend.writer(&state).await.map_err(error)?;
     let progress = Progress::new();
-    let interrupt = Interrupt::install();
     let opts = ApplyOptions {
         parallelism,
         stop: interrupt.flag(),

@@ -5,7 +5,7 @@ use super::apply::{confirm, walk};
 use super::planning::{make_plan, PlanOptions};
 use super::state::{backend_for_stack, error, lock};
 use super::wiring::wire;
-use super::{load, runtime, write_plan};
+use super::{load, runtime, write_plan, Interrupt};
 use crate::cli::{DestroyArgs, Format};
 
 /// Runs `strata destroy`.
@@ -14,6 +14,7 @@ pub fn run(args: &DestroyArgs) -> Result<i32, String> {
 }
 
 async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
+    let interrupt = Interrupt::install();
     let stack = load(&args.stack)?;
     let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
     let guard = lock(&*backend, "destroy", &args.lock).await?;
@@ -39,6 +40,9 @@ async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
         return Ok(0);
     }
     confirm(args.auto_approve, "destroy")?;
+    if interrupt.stopped() {
+        return Err("Interrupted before any change: nothing was changed.".into());
+    }
     let code = walk(
         &stack,
         &plan,
@@ -47,6 +51,7 @@ async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
         &wired,
         usize::from(args.parallelism),
         "Destroy",
+        &interrupt,
     )
     .await?;
     guard.release().await.map_err(error)?;

@@ -54,6 +54,7 @@ fn color_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
+/// Variables set from outside the stack: `STRATA_VAR_*`, then `--var` flags.
 fn overrides(args: &StackArgs) -> Result<VarOverrides, String> {
     let mut o = VarOverrides::default();
     let mut env: Vec<(String, String)> = std::env::vars()
@@ -127,7 +128,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Ctrl-C handling for apply and destroy: the first press stops scheduling
 /// new changes (running ones finish and are saved), the second aborts at once.
-struct Interrupt {
+pub(crate) struct Interrupt {
     flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 

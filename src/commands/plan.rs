@@ -3,7 +3,7 @@
 use super::planning::{make_plan, PlanOptions};
 use super::state::{backend_for_stack, error};
 use super::wiring::wire;
-use super::{load, runtime, write_plan};
+use super::{load, overrides, runtime, write_plan};
 use crate::cli::PlanArgs;
 use strata_engine::{planfile, render};
 
@@ -31,6 +31,11 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
         let state = backend.load().await.map_err(error)?;
         let mut plan = make_plan(&stack, state.as_ref(), &wired, &opts).await?;
         plan.state_location = Some(backend.describe());
+        plan.variables = overrides(&args.stack)?
+            .values
+            .into_iter()
+            .map(|(k, v, _)| (k, v))
+            .collect();
         Ok::<_, String>(plan)
     })?;
     write_plan(&plan, args.format)?;

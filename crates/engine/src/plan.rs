@@ -221,6 +221,11 @@ pub struct Plan {
     /// PLANFILE` finds the stack again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_dir: Option<String>,
+    /// Variables set from outside the stack (`--var`, `STRATA_VAR_*`) when the
+    /// plan was made; `strata apply PLANFILE` uses them again. (Secrets are
+    /// never variables.)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, String>,
     /// Changes in apply order: creates and updates in dependency order, then
     /// deletes in reverse dependency order. No-ops are included.
     pub changes: Vec<ResourceChange>,
@@ -375,6 +380,7 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
         state_location: None,
         stack_sha256: input.stack_sha256.to_string(),
         stack_dir: None,
+        variables: BTreeMap::new(),
         changes,
         output_changes,
         warnings,
