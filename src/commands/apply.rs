@@ -85,17 +85,15 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
     }
     let code = if plan.has_changes() {
         let parallelism = usize::from(args.parallelism);
-        walk(
-            &stack,
-            &plan,
-            state,
-            &*backend,
-            &wired,
+        let run = Run {
+            stack: &stack,
+            backend: &*backend,
+            wired: &wired,
             parallelism,
-            "Apply",
-            &interrupt,
-        )
-        .await?
+            what: "Apply",
+            interrupt: &interrupt,
+        };
+        walk(&run, &plan, state).await?
     } else {
         println!("No changes. The infrastructure matches the stack.");
         0
@@ -145,18 +143,32 @@ pub fn confirm(auto_approve: bool, verb: &str) -> Result<(), String> {
     }
 }
 
-/// Runs the plan's changes and reports; shared with `strata destroy`
-/// (`what` is "Apply" or "Destroy"). The caller holds the state lock.
-pub async fn walk(
-    stack: &Stack,
-    plan: &Plan,
-    state: Option<State>,
-    backend: &dyn Backend,
-    wired: &Wired,
-    parallelism: usize,
-    what: &str,
-    interrupt: &Interrupt,
-) -> Result<i32, String> {
+/// What a run of changes works with; shared by `apply` and `destroy`.
+pub struct Run<'a> {
+    /// The stack (its secrets).
+    pub stack: &'a Stack,
+    /// Where state is written; the caller holds its lock.
+    pub backend: &'a dyn Backend,
+    /// The providers.
+    pub wired: &'a Wired,
+    /// How many changes at once.
+    pub parallelism: usize,
+    /// "Apply" or "Destroy", for the summary.
+    pub what: &'a str,
+    /// Ctrl-C.
+    pub interrupt: &'a Interrupt,
+}
+
+/// Runs the plan's changes and reports.
+pub async fn walk(run: &Run<'_>, plan: &Plan, state: Option<State>) -> Result<i32, String> {
+    let Run {
+        stack,
+        backend,
+        wired,
+        parallelism,
+        what,
+        interrupt,
+    } = *run;
     let started = Instant::now();
     let mut state = state.unwrap_or_default();
     let mut writer = backend.writer(&state).await.map_err(error)?;

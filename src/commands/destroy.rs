@@ -1,7 +1,7 @@
 //! `strata destroy`: delete everything the stack's state records, in reverse
 //! dependency order, refusing protected resources.
 
-use super::apply::{confirm, walk};
+use super::apply::{confirm, walk, Run};
 use super::planning::{make_plan, PlanOptions};
 use super::state::{backend_for_stack, error, lock};
 use super::wiring::wire;
@@ -43,17 +43,15 @@ async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
     if interrupt.stopped() {
         return Err("Interrupted before any change: nothing was changed.".into());
     }
-    let code = walk(
-        &stack,
-        &plan,
-        Some(state),
-        &*backend,
-        &wired,
-        usize::from(args.parallelism),
-        "Destroy",
-        &interrupt,
-    )
-    .await?;
+    let run = Run {
+        stack: &stack,
+        backend: &*backend,
+        wired: &wired,
+        parallelism: usize::from(args.parallelism),
+        what: "Destroy",
+        interrupt: &interrupt,
+    };
+    let code = walk(&run, &plan, Some(state)).await?;
     guard.release().await.map_err(error)?;
     Ok(code)
 }
