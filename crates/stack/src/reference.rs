@@ -325,10 +325,16 @@ pub fn examples(markdown: &str) -> Vec<String> {
     out
 }
 
-/// An example with the prelude's tables it does not declare itself.
+/// An example with the prelude's tables it does not declare itself. An
+/// example that targets an existing cluster (`cluster = ...` in `[stack]`)
+/// gets no nodes or k3s.
 fn complete(example: &str) -> String {
     let declares = |prefix: &str| example.lines().any(|l| l.starts_with(prefix));
+    let existing_cluster = example.lines().any(|l| l.starts_with("cluster = "));
     let mut s = example.to_string();
+    if existing_cluster {
+        return s;
+    }
     let prelude_tables = EXAMPLE_PRELUDE.split("\n\n");
     for table in prelude_tables {
         let header = table.lines().next().unwrap_or_default();
