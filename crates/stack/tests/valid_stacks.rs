@@ -260,7 +260,7 @@ fn one_node_findings_are_warnings_then_errors_with_strict() {
     // Without local-storage in disable, Longhorn's default class makes
     // Strata disable k3s's own: one default StorageClass, nothing to report.
     assert!(s.expanded.resources.iter().any(|r| r.address.as_str()
-        == "k3s.main/server/server-1"
+        == "k3s.main/server/solo"
         && r.attributes["config"]
             .as_str()
             .unwrap()
