@@ -214,12 +214,18 @@ fn production_matches_the_reference_architecture() {
     // from the broker count; no ZooKeeper anywhere.
     let kafka = after("service.kafka/Kafka");
     assert_eq!(kafka["apiVersion"], "kafka.strimzi.io/v1");
-    assert_eq!(kafka["spec"]["kafka"]["config"]["default.replication.factor"], 3);
+    assert_eq!(
+        kafka["spec"]["kafka"]["config"]["default.replication.factor"],
+        3
+    );
     assert_eq!(kafka["spec"]["kafka"]["config"]["min.insync.replicas"], 2);
     assert!(!kafka.to_string().contains("zookeeper"));
     let pool = after("service.kafka/KafkaNodePool/dual-role");
     assert_eq!(pool["spec"]["replicas"], 3);
-    assert_eq!(pool["spec"]["roles"], serde_json::json!(["controller", "broker"]));
+    assert_eq!(
+        pool["spec"]["roles"],
+        serde_json::json!(["controller", "broker"])
+    );
     // PostgreSQL: CloudNativePG, a primary and 2 replicas on different nodes.
     let pg = after("service.postgresql/Cluster");
     assert_eq!(pg["spec"]["instances"], 3);
@@ -235,14 +241,20 @@ fn production_matches_the_reference_architecture() {
     );
     // The API endpoint is a VIP that kube-vip serves; nodes join through it.
     let server = after("k3s.main/server/master-2");
-    assert!(server["config"].as_str().unwrap().contains("server: https://10.0.0.10:6443"));
+    assert!(server["config"]
+        .as_str()
+        .unwrap()
+        .contains("server: https://10.0.0.10:6443"));
     assert!(server["manifests"]["strata-kube-vip.yaml"]
         .as_str()
         .unwrap()
         .contains("value: 10.0.0.10"));
     let agent = after("k3s.main/agent/worker-5");
     assert!(!agent["config"].as_str().unwrap().contains("node-role"));
-    assert_eq!(agent["api_labels"]["node-role.kubernetes.io/worker"], "true");
+    assert_eq!(
+        agent["api_labels"]["node-role.kubernetes.io/worker"],
+        "true"
+    );
     for node in ["node.master-1", "node.worker-5"] {
         let pk = after(node)["packages"].clone();
         assert!(
@@ -282,9 +294,10 @@ fn staging_is_smaller_and_shares_common_definitions() {
         2
     );
     // Argo CD delivers staging's microservice: Strata applies none of it.
-    assert!(!changes
-        .iter()
-        .any(|c| c["address"].as_str().unwrap().starts_with("app.my-microservice/")));
+    assert!(!changes.iter().any(|c| c["address"]
+        .as_str()
+        .unwrap()
+        .starts_with("app.my-microservice/")));
     assert!(changes
         .iter()
         .any(|c| c["address"] == "service.postgresql/Cluster"));

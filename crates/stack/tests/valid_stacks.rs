@@ -259,10 +259,13 @@ fn one_node_findings_are_warnings_then_errors_with_strict() {
     assert_eq!(errors, 4);
     // Without local-storage in disable, Longhorn's default class makes
     // Strata disable k3s's own: one default StorageClass, nothing to report.
-    assert!(s.expanded.resources.iter().any(|r| r.address.as_str()
-        == "k3s.main/server/solo"
-        && r.attributes["config"]
-            .as_str()
-            .unwrap()
-            .contains("- local-storage")));
+    assert!(s
+        .expanded
+        .resources
+        .iter()
+        .any(|r| r.address.as_str() == "k3s.main/server/solo"
+            && r.attributes["config"]
+                .as_str()
+                .unwrap()
+                .contains("- local-storage")));
 }
