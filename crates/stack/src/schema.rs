@@ -684,7 +684,7 @@ const SERVICE_KEYS: &[Key] = &[
     Key::new(
         "values",
         Type::Any,
-        "Chart values merged over the preset's.",
+        "Chart values merged over the preset's (for `kafka` and `postgresql`: the operator chart's, read from the first service of the preset).",
     )
     .refs(Refs::Plain("plain text in the HelmChart object")),
 ];
