@@ -53,7 +53,7 @@ fn production_plan_markdown_snapshot() {
         "--state",
         "/nonexistent/state.json",
     ]);
-    assert!(md.contains("**Plan: 43 to create, 0 to update, 0 to replace, 0 to delete.**"));
+    assert!(md.contains("**Plan: 50 to create, 0 to update, 0 to replace, 0 to delete.**"));
     assert!(md.contains("<details><summary>"));
     insta::assert_snapshot!("production_plan_markdown", md);
 }
@@ -136,6 +136,11 @@ fn plan_is_in_dependency_order() {
     );
     assert!(pos["service.argocd/HelmChart"] < pos["application.infrastructure/Application"]);
     assert!(pos["storage.longhorn/HelmChart"] < pos["service.postgresql/HelmChart"]);
+    // Operators first, then the custom resources they serve.
+    assert!(pos["service.kafka/HelmChart"] < pos["service.kafka/Kafka"]);
+    assert!(pos["service.kafka/HelmChart"] < pos["service.kafka/KafkaNodePool/dual-role"]);
+    assert!(pos["service.postgresql/HelmChart"] < pos["service.postgresql/Cluster"]);
+    assert!(pos["service.prometheus/HelmChart"] < pos["service.postgresql/PodMonitor"]);
 }
 
 #[test]
@@ -205,21 +210,50 @@ fn production_matches_the_reference_architecture() {
     );
     let secret = after("app.my-microservice/Secret");
     assert_eq!(secret["stringData"]["DATABASE_URL"], "(sensitive)");
-    let kafka = after("service.kafka/HelmChart")["spec"]["valuesContent"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        kafka.contains("kraft:\n  enabled: true") && !kafka.contains("zookeeper"),
-        "{kafka}"
+    // Kafka: Strimzi, KRaft, every broker also a controller, replication
+    // from the broker count; no ZooKeeper anywhere.
+    let kafka = after("service.kafka/Kafka");
+    assert_eq!(kafka["apiVersion"], "kafka.strimzi.io/v1");
+    assert_eq!(
+        kafka["spec"]["kafka"]["config"]["default.replication.factor"],
+        3
     );
-    let pg = after("service.postgresql/HelmChart")["spec"]["valuesContent"]
+    assert_eq!(kafka["spec"]["kafka"]["config"]["min.insync.replicas"], 2);
+    assert!(!kafka.to_string().contains("zookeeper"));
+    let pool = after("service.kafka/KafkaNodePool/dual-role");
+    assert_eq!(pool["spec"]["replicas"], 3);
+    assert_eq!(
+        pool["spec"]["roles"],
+        serde_json::json!(["controller", "broker"])
+    );
+    // PostgreSQL: CloudNativePG, a primary and 2 replicas on different nodes.
+    let pg = after("service.postgresql/Cluster");
+    assert_eq!(pg["spec"]["instances"], 3);
+    assert_eq!(pg["spec"]["affinity"]["podAntiAffinityType"], "required");
+    // The dashboard's `app` label reaches the series; the app is reachable.
+    assert_eq!(
+        after("app.my-microservice/ServiceMonitor")["spec"]["targetLabels"],
+        serde_json::json!(["app"])
+    );
+    assert_eq!(
+        after("app.my-microservice/Ingress")["spec"]["rules"][0]["host"],
+        "my-microservice.example.com"
+    );
+    // The API endpoint is a VIP that kube-vip serves; nodes join through it.
+    let server = after("k3s.main/server/master-2");
+    assert!(server["config"]
         .as_str()
         .unwrap()
-        .to_string();
-    assert!(
-        pg.contains("architecture: replication") && pg.contains("readReplicas:\n  replicaCount: 2"),
-        "{pg}"
+        .contains("server: https://10.0.0.10:6443"));
+    assert!(server["manifests"]["strata-kube-vip.yaml"]
+        .as_str()
+        .unwrap()
+        .contains("value: 10.0.0.10"));
+    let agent = after("k3s.main/agent/worker-5");
+    assert!(!agent["config"].as_str().unwrap().contains("node-role"));
+    assert_eq!(
+        agent["api_labels"]["node-role.kubernetes.io/worker"],
+        "true"
     );
     for node in ["node.master-1", "node.worker-5"] {
         let pk = after(node)["packages"].clone();
@@ -228,14 +262,16 @@ fn production_matches_the_reference_architecture() {
                 && pk.as_array().unwrap().iter().any(|p| p == "nfs-common")
         );
     }
+    // Argo CD delivers the microservice to staging; production's copy is
+    // Strata's alone, so no environment lands in this cluster.
     let set = after("application_set.my-microservice/ApplicationSet");
-    let envs: Vec<&str> = set["spec"]["generators"][0]["list"]["elements"]
+    let envs: Vec<(&str, &str)> = set["spec"]["generators"][0]["list"]["elements"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["cluster"].as_str().unwrap())
+        .map(|e| (e["cluster"].as_str().unwrap(), e["url"].as_str().unwrap()))
         .collect();
-    assert_eq!(envs, ["production", "staging"]);
+    assert_eq!(envs, [("staging", "https://10.1.0.11:6443")]);
 }
 
 #[test]
@@ -257,9 +293,14 @@ fn staging_is_smaller_and_shares_common_definitions() {
         changes.iter().filter(|c| c["type"] == "k3s_agent").count(),
         2
     );
+    // Argo CD delivers staging's microservice: Strata applies none of it.
+    assert!(!changes.iter().any(|c| c["address"]
+        .as_str()
+        .unwrap()
+        .starts_with("app.my-microservice/")));
     assert!(changes
         .iter()
-        .any(|c| c["address"] == "app.my-microservice/Deployment"));
+        .any(|c| c["address"] == "service.postgresql/Cluster"));
 }
 
 /// A state that records exactly what the production stack wants, as if applied.
@@ -477,7 +518,7 @@ fn state_list_and_show() {
     let dir = tempfile::tempdir().unwrap();
     let path = applied_state(dir.path(), &[("pg_password", "hunter2")]);
     let list = stdout(&["state", "list", "--state", path.to_str().unwrap()]);
-    assert_eq!(list.lines().count(), 43);
+    assert_eq!(list.lines().count(), 50);
     assert!(list.lines().any(|l| l == "k3s.main/server/master-1"));
     let show = stdout(&[
         "state",
@@ -507,7 +548,7 @@ fn graph_is_dot_with_every_resource() {
     assert!(
         dot.contains("\"service.prometheus/HelmChart\" -> \"app.my-microservice/ServiceMonitor\";")
     );
-    assert_eq!(dot.matches("[shape=").count(), 43);
+    assert_eq!(dot.matches("[shape=").count(), 50);
 }
 
 #[test]

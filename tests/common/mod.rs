@@ -124,6 +124,16 @@ impl Kubectl {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// Runs kubectl and returns its output, whatever its exit code.
+    pub fn output(&self, args: &[&str]) -> Output {
+        std::process::Command::new(kubectl_path())
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.home.path())
+            .output()
+            .unwrap()
+    }
+
     /// Runs kubectl; panics unless it succeeds.
     pub fn run(&self, args: &[&str]) -> String {
         self.run_env(args, &[])

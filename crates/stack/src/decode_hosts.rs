@@ -99,6 +99,13 @@ impl Decoder<'_> {
             version: f.text("version").map(|v| v.0).unwrap_or_default(),
             token: f.tpl("token"),
             api_endpoint: f.text("api_endpoint").map(|a| a.0),
+            api_endpoint_span: f.span_of("api_endpoint"),
+            vip: f.table("vip").map(|v| Vip {
+                interface: v.text_or_default("interface"),
+                image: v.text_or_default("image"),
+                span: v.span,
+            }),
+            external_load_balancer: f.bool_or_default("external_load_balancer"),
             disable: f.texts("disable").into_iter().map(|d| d.0).collect(),
             write_kubeconfig_mode: f.text_or_default("write_kubeconfig_mode"),
             config: f.json("config"),

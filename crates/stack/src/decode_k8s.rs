@@ -145,6 +145,21 @@ pub fn app(d: &mut Decoder, f: &Fields, c: &Common) -> Option<AppDecl> {
         resources: resources(d, f),
         monitoring,
         image_pull_policy: f.text_or_default("image_pull_policy"),
+        expose: f.table("expose").and_then(|e| {
+            Some(Expose {
+                host: e.text("host")?.0,
+                path: e.text_or_default("path"),
+                tls: e.text("tls").map(|t| t.0),
+                class: e.text_or_default("class"),
+                class_span: e.text("class").map(|c| c.1),
+                span: e.span,
+            })
+        }),
+        delivery: match f.text("delivery").map(|d| d.0).as_deref() {
+            Some("gitops") => Delivery::Gitops,
+            _ => Delivery::Strata,
+        },
+        delivery_span: f.span_of("delivery"),
     })
 }
 
@@ -279,6 +294,7 @@ pub fn application(f: &Fields, c: &Common) -> Option<ApplicationDecl> {
         destination_namespace: f
             .text("destination_namespace")
             .map_or(c.name.clone(), |n| n.0),
+        destination_span: f.span_of("destination_namespace").unwrap_or(c.span),
         auto_sync: auto_sync(f),
         create_namespace: f.bool_or_default("create_namespace"),
     })
@@ -286,6 +302,7 @@ pub fn application(f: &Fields, c: &Common) -> Option<ApplicationDecl> {
 
 /// `[application_set.NAME]`.
 pub fn application_set(f: &Fields, c: &Common) -> Option<AppSetDecl> {
+    let namespace = f.text("namespace").map_or(c.name.clone(), |n| n.0);
     let environments = f
         .tables("environments")
         .into_iter()
@@ -293,6 +310,8 @@ pub fn application_set(f: &Fields, c: &Common) -> Option<AppSetDecl> {
             Some(Environment {
                 name: e.text("name")?.0,
                 server: e.text_or_default("server"),
+                namespace: e.text("namespace").map_or(namespace.clone(), |n| n.0),
+                span: e.span,
             })
         })
         .collect();
@@ -302,7 +321,7 @@ pub fn application_set(f: &Fields, c: &Common) -> Option<AppSetDecl> {
         path: f.text_or_default("path"),
         revision: f.text_or_default("revision"),
         project: f.text_or_default("project"),
-        namespace: f.text("namespace").map_or(c.name.clone(), |n| n.0),
+        namespace,
         environments,
         value_files: f.texts("value_files").into_iter().map(|v| v.0).collect(),
         auto_sync: auto_sync(f),

@@ -131,6 +131,12 @@ pub struct K3sDecl {
     pub token: Option<Template>,
     /// The API endpoint clients use (a load balancer or VIP).
     pub api_endpoint: Option<String>,
+    /// Where `api_endpoint` is written.
+    pub api_endpoint_span: Option<Span>,
+    /// kube-vip serving `api_endpoint` from the servers.
+    pub vip: Option<Vip>,
+    /// `api_endpoint` is served by a load balancer outside the cluster.
+    pub external_load_balancer: bool,
     /// Packaged components to disable (`traefik`, `servicelb`).
     pub disable: Vec<String>,
     /// Mode of the kubeconfig k3s writes.
@@ -140,6 +146,17 @@ pub struct K3sDecl {
     /// Kinds the cluster serves already (`group/Kind` or `group/*`).
     pub provides: Vec<(String, Span)>,
     /// Where the table is.
+    pub span: Span,
+}
+
+/// `vip = { ... }` of `[k3s.*]`: kube-vip announcing `api_endpoint`.
+#[derive(Debug, Clone)]
+pub struct Vip {
+    /// The network interface that announces the address.
+    pub interface: String,
+    /// The kube-vip image.
+    pub image: String,
+    /// Where the table is written.
     pub span: Span,
 }
 
@@ -165,9 +182,9 @@ pub struct StorageDecl {
 /// Chart presets that encode how to run a data service well.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
-    /// Apache Kafka in KRaft mode.
+    /// Apache Kafka in KRaft mode, run by the Strimzi operator.
     Kafka,
-    /// PostgreSQL with streaming replication and read replicas.
+    /// PostgreSQL run by the CloudNativePG operator: a primary and replicas.
     Postgresql,
     /// MinIO object storage.
     Minio,
@@ -314,6 +331,38 @@ pub struct AppDecl {
     pub monitoring: Option<Monitoring>,
     /// Image pull policy.
     pub image_pull_policy: String,
+    /// An Ingress reaching the app from outside.
+    pub expose: Option<Expose>,
+    /// Who applies the app's objects.
+    pub delivery: Delivery,
+    /// Where `delivery` is written.
+    pub delivery_span: Option<Span>,
+}
+
+/// Who applies an app's objects: one owner, never two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Strata applies them.
+    Strata,
+    /// Argo CD delivers them from Git; Strata applies none.
+    Gitops,
+}
+
+/// `expose = { ... }` of an app: an Ingress.
+#[derive(Debug, Clone)]
+pub struct Expose {
+    /// The host name clients use.
+    pub host: String,
+    /// The path prefix.
+    pub path: String,
+    /// The TLS Secret, when served over HTTPS.
+    pub tls: Option<String>,
+    /// The IngressClass.
+    pub class: String,
+    /// Where the `class` is written (`None`: the default).
+    pub class_span: Option<Span>,
+    /// Where the table is written.
+    pub span: Span,
 }
 
 /// `autoscaling = { ... }` of an app.
@@ -405,6 +454,8 @@ pub struct ApplicationDecl {
     pub server: String,
     /// Destination namespace.
     pub destination_namespace: String,
+    /// Where the destination namespace is written (the table when defaulted).
+    pub destination_span: Span,
     /// Sync policy.
     pub auto_sync: Option<AutoSync>,
     /// `CreateNamespace=true`.
@@ -418,6 +469,10 @@ pub struct Environment {
     pub name: String,
     /// Its API server URL.
     pub server: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Where it is written.
+    pub span: Span,
 }
 
 /// `[application_set.NAME]`: an Argo CD ApplicationSet over environments.

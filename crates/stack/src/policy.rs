@@ -32,6 +32,7 @@ pub const CODES: &[&str] = &[
     "ha/database-replica",
     "ha/argocd-nodes",
     "ha/default-storage-class",
+    "ha/api-endpoint",
 ];
 
 /// Every check, in the order of [`CODES`].
@@ -66,7 +67,11 @@ pub const CHECKS: &[Check] = &[
     },
     Check {
         code: "ha/default-storage-class",
-        doc: "Two default StorageClasses, e.g. k3s's local-path (unless `local-storage` is in `disable`) and Longhorn's.",
+        doc: "Two default StorageClasses, e.g. k3s's local-path (unless `local-storage` is in `disable`, as it is when Longhorn's class is the default) and one from a manifest.",
+    },
+    Check {
+        code: "ha/api-endpoint",
+        doc: "An `api_endpoint` that nothing in the stack serves: neither `vip` nor `external_load_balancer` is set and it is no node's address. Nodes then join the first server, and clients of the kubeconfig reach nothing.",
     },
 ];
 
@@ -154,7 +159,37 @@ pub fn check(m: &StackModel, e: &Expanded, strict: bool) -> Vec<Diagnostic> {
         }
     }
     default_storage_classes(&mut cx, e);
+    api_endpoint(&mut cx);
     cx.out
+}
+
+fn api_endpoint(cx: &mut Ctx) {
+    let m = cx.m;
+    for k in &m.clusters {
+        let Some(endpoint) = &k.api_endpoint else {
+            continue;
+        };
+        if k.vip.is_some() || k.external_load_balancer {
+            continue;
+        }
+        let host = endpoint
+            .trim_start_matches("https://")
+            .rsplit_once(':')
+            .map_or(endpoint.as_str(), |(h, _)| h)
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        if m.nodes.iter().any(|n| n.address == host) {
+            continue;
+        }
+        let d = Diagnostic::error(
+            "",
+            k.api_endpoint_span.unwrap_or(k.span),
+            format!("nothing in the stack serves api_endpoint {endpoint}"),
+        )
+        .label("no VIP and no load balancer declared")
+        .help("add vip = { interface = \"eth0\" } to run kube-vip on the servers, or external_load_balancer = true when a load balancer forwards it to every server; until then nodes join the first server");
+        cx.report("ha/api-endpoint", &[&k.common], d);
+    }
 }
 
 /// Nodes in the cluster that take ordinary pods (no NoSchedule/NoExecute taint).
@@ -361,8 +396,16 @@ fn kafka(cx: &mut Ctx, s: &ServiceDecl) {
 fn default_storage_classes(cx: &mut Ctx, e: &Expanded) {
     let m = cx.m;
     let mut defaults: Vec<(String, Span, &Common)> = Vec::new();
+    let longhorn_default = m.storages.iter().any(|s| {
+        s.values
+            .as_ref()
+            .and_then(|v| v.pointer("/persistence/defaultClass"))
+            .and_then(Value::as_bool)
+            .unwrap_or(s.default_class)
+    });
     for k in &m.clusters {
-        if !k.disable.iter().any(|d| d == "local-storage") {
+        // With Longhorn's class the default, k3s's local-storage is disabled.
+        if !longhorn_default && !k.disable.iter().any(|d| d == "local-storage") {
             defaults.push((
                 "k3s's `local-path` (k3s makes it the default unless disable includes \"local-storage\")".into(),
                 k.common.span,

@@ -53,7 +53,7 @@ address = \"10.0.0.11\"
 role = \"server\"
 
 [k3s.main]
-version = \"v1.31.4+k3s1\"
+version = \"v1.36.3+k3s1\"
 ```
 
 ## References
@@ -274,8 +274,21 @@ needed):
 `autoscaling` adds a HorizontalPodAutoscaler NAME-hpa (`autoscaling/v2`,
 CPU utilisation) and leaves `spec.replicas` to it; `disruption` adds a
 PodDisruptionBudget NAME-pdb; `monitoring` adds a ServiceMonitor NAME-monitor
-(labelled `release` = the kube-prometheus-stack service's name) and, with
-`dashboard`, a ConfigMap NAME-grafana-dashboard for Grafana's sidecar.
+(labelled `release` = the kube-prometheus-stack service's name; it copies the
+Service's `app` label onto every series, which dashboards select by) and,
+with `dashboard`, a ConfigMap NAME-grafana-dashboard for Grafana's sidecar;
+`expose` adds an Ingress NAME (`networking.k8s.io/v1`, path type `Prefix`)
+to the Service's `http` port.
+
+With `delivery = \"gitops\"` the app gets none of these: Argo CD delivers it
+from Git, and Strata applies only the `[application.*]` or
+`[application_set.*]` that names its namespace. An Argo CD destination on the
+stack's own cluster (`https://kubernetes.default.svc`, the API endpoint or
+the first server) may not be a namespace where Strata applies objects, and
+no two environments of an ApplicationSet may share a cluster and namespace:
+either would give objects two owners that undo each other's changes. Argo
+CD's own namespace is the exception (an \"app of apps\" syncs Applications
+into it).
 
 ",
         replicas = app_default("replicas"),

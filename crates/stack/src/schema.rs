@@ -75,7 +75,7 @@ pub enum Format {
     Address,
     /// A container image reference (`registry/repo:tag` or `@sha256:...`).
     Image,
-    /// A k3s release (`v1.31.4+k3s1`).
+    /// A k3s release (`v1.36.3+k3s1`).
     K3sVersion,
     /// An octal file mode such as `0600`.
     FileMode,
@@ -269,7 +269,7 @@ const POSITIVE: Type = Type::Int { min: 1, max: INT32 };
 const TEXTS: Type = Type::List(&TEXT);
 
 /// A stack that every section example completes: one server node and the cluster.
-pub const EXAMPLE_PRELUDE: &str = "[stack]\nname = \"example\"\n\n[node.server-1]\naddress = \"10.0.0.11\"\nrole = \"server\"\n\n[k3s.main]\nversion = \"v1.31.4+k3s1\"\n";
+pub const EXAMPLE_PRELUDE: &str = "[stack]\nname = \"example\"\n\n[node.server-1]\naddress = \"10.0.0.11\"\nrole = \"server\"\n\n[k3s.main]\nversion = \"v1.36.3+k3s1\"\n";
 
 /// Keys every component table accepts.
 pub const COMMON_KEYS: &[Key] = &[
@@ -519,7 +519,7 @@ const K3S_KEYS: &[Key] = &[
         "The pinned k3s release.",
     )
     .required()
-    .example("\"v1.31.4+k3s1\""),
+    .example("\"v1.36.3+k3s1\""),
     Key::new(
         "token",
         TEXT,
@@ -535,12 +535,24 @@ const K3S_KEYS: &[Key] = &[
     .default(DefaultValue::Computed("https://FIRST-SERVER:6443"))
     .example("\"https://10.0.0.10:6443\""),
     Key::new(
+        "vip",
+        Type::Table(VIP_KEYS),
+        "Serve `api_endpoint` (an IP address) from the servers with kube-vip: a DaemonSet in k3s's auto-deploy directory, ARP mode, leader election; agents and further servers join through it.",
+    )
+    .example("{ interface = \"eth0\" }"),
+    Key::new(
+        "external_load_balancer",
+        Type::Bool,
+        "`api_endpoint` is served by a load balancer outside the cluster (forwarding TCP 6443 to every server); agents and further servers join through it.",
+    )
+    .default(DefaultValue::Bool(false)),
+    Key::new(
         "disable",
         Type::List(&Type::Enum {
             noun: "k3s component",
             values: K3S_COMPONENTS,
         }),
-        "Packaged components not to deploy. Keep `local-storage` here when Longhorn is the default StorageClass.",
+        "Packaged components not to deploy. `local-storage` is added when a Longhorn StorageClass is the default, so that the cluster has one default StorageClass.",
     )
     .example("[\"traefik\", \"local-storage\"]"),
     Key::new(
@@ -564,8 +576,26 @@ const K3S_KEYS: &[Key] = &[
     .example("[\"cert-manager.io/*\"]"),
 ];
 
+/// The Longhorn chart `[storage.*]` installs unless `version` says otherwise.
+pub const LONGHORN_VERSION: &str = "1.12.1";
+
+/// The kube-vip image `vip` runs on the servers.
+pub const KUBE_VIP_IMAGE: &str = "ghcr.io/kube-vip/kube-vip:v1.2.2";
+
+const VIP_KEYS: &[Key] = &[
+    Key::new(
+        "interface",
+        TEXT,
+        "The servers' network interface that announces the address (ARP).",
+    )
+    .default(DefaultValue::Str("eth0")),
+    Key::new("image", Type::Str(Format::Image), "The kube-vip image.")
+        .default(DefaultValue::Str(KUBE_VIP_IMAGE)),
+];
+
 const STORAGE_KEYS: &[Key] = &[
-    Key::new("version", TEXT, "Longhorn chart version.").default(DefaultValue::Str("1.7.2")),
+    Key::new("version", TEXT, "Longhorn chart version.")
+        .default(DefaultValue::Str(LONGHORN_VERSION)),
     Key::new(
         "replicas",
         POSITIVE,
@@ -654,7 +684,7 @@ const SERVICE_KEYS: &[Key] = &[
     Key::new(
         "values",
         Type::Any,
-        "Chart values merged over the preset's.",
+        "Chart values merged over the preset's (for `kafka` and `postgresql`: the operator chart's, read from the first service of the preset).",
     )
     .refs(Refs::Plain("plain text in the HelmChart object")),
 ];
@@ -789,6 +819,40 @@ const APP_KEYS: &[Key] = &[
         "Image pull policy.",
     )
     .default(DefaultValue::Str("IfNotPresent")),
+    Key::new(
+        "expose",
+        Type::Table(EXPOSE_KEYS),
+        "Reach the app from outside the cluster: an Ingress for `host` and `path` to the app's Service.",
+    )
+    .example("{ host = \"api.example.com\", tls = \"api-tls\" }"),
+    Key::new(
+        "delivery",
+        Type::Enum {
+            noun: "delivery",
+            values: &["strata", "gitops"],
+        },
+        "Who applies the app's objects: `strata`, or `gitops` when Argo CD delivers it from Git (then Strata applies none of them; an `[application.*]` or `[application_set.*]` of this or another stack does). Never both.",
+    )
+    .default(DefaultValue::Str("strata")),
+];
+
+const EXPOSE_KEYS: &[Key] = &[
+    Key::new("host", Type::Str(Format::Address), "The host name clients use.")
+        .required()
+        .example("\"api.example.com\""),
+    Key::new("path", Type::Str(Format::HttpPath), "The path prefix routed to the app.")
+        .default(DefaultValue::Str("/")),
+    Key::new(
+        "tls",
+        LABEL,
+        "The TLS Secret (in the app's namespace) for `host`, e.g. one cert-manager issues; without it the Ingress serves plain HTTP.",
+    ),
+    Key::new(
+        "class",
+        LABEL,
+        "The IngressClass: k3s's packaged Traefik unless `traefik` is disabled.",
+    )
+    .default(DefaultValue::Str("traefik")),
 ];
 
 const MANIFEST_KEYS: &[Key] = &[
@@ -853,6 +917,12 @@ const ENVIRONMENT_KEYS: &[Key] = &[
     .example("\"production\""),
     Key::new("server", Type::Str(Format::ServerUrl), "Its API server.")
         .default(DefaultValue::Str("https://kubernetes.default.svc")),
+    Key::new(
+        "namespace",
+        LABEL,
+        "Its namespace; no two environments share a cluster and namespace.",
+    )
+    .default(DefaultValue::Computed("the set's `namespace`")),
 ];
 
 const APPLICATION_SET_KEYS: &[Key] = &[
@@ -966,7 +1036,7 @@ pub const SECTIONS: &[Section] = &[
             Export { name: "api_endpoint", doc: "the API endpoint" },
             Export { name: "version", doc: "the k3s version" },
         ],
-        example: "[k3s.main]\nversion = \"v1.31.4+k3s1\"\napi_endpoint = \"https://10.0.0.10:6443\"\ndisable = [\"traefik\", \"local-storage\"]\n",
+        example: "[k3s.main]\nversion = \"v1.36.3+k3s1\"\napi_endpoint = \"https://10.0.0.10:6443\"\nvip = { interface = \"eth0\" }\n",
     },
     Section {
         name: "storage",
@@ -977,7 +1047,7 @@ pub const SECTIONS: &[Section] = &[
             Export { name: "storage_class", doc: "`longhorn`" },
             Export { name: "namespace", doc: "the namespace" },
         ],
-        example: "[k3s.main]\nversion = \"v1.31.4+k3s1\"\ndisable = [\"local-storage\"]\n\n[storage.longhorn]\nreplicas = 1\n",
+        example: "[storage.longhorn]\nreplicas = 1\n",
     },
     Section {
         name: "service",
@@ -1037,7 +1107,7 @@ pub const SECTIONS: &[Section] = &[
         doc: "An Argo CD ApplicationSet generating one Application per environment.",
         keys: APPLICATION_SET_KEYS,
         exports: &[Export { name: "name", doc: "the ApplicationSet's name" }],
-        example: "[service.argocd]\npreset = \"argo-cd\"\nha = false\n\n[application_set.api]\nrepo = \"https://gitlab.com/group/api.git\"\npath = \"helm/api\"\nenvironments = [{ name = \"production\" }, { name = \"staging\" }]\nvalue_files = [\"values-{{cluster}}.yaml\"]\n",
+        example: "[service.argocd]\npreset = \"argo-cd\"\nha = false\n\n[application_set.api]\nrepo = \"https://gitlab.com/group/api.git\"\npath = \"helm/api\"\nenvironments = [\n  { name = \"production\", server = \"https://prod.example.com:6443\" },\n  { name = \"staging\", server = \"https://staging.example.com:6443\" },\n]\nvalue_files = [\"values-{{cluster}}.yaml\"]\n",
     },
     Section {
         name: "output",
@@ -1065,8 +1135,13 @@ pub const PRESETS: &[PresetSchema] = &[
     PresetSchema {
         name: "kafka",
         preset: Preset::Kafka,
-        doc: "Apache Kafka in KRaft mode; every broker is also a controller.",
+        doc: "Apache Kafka in KRaft mode, run by the Strimzi operator (chart `strimzi-kafka-operator`, installed once per stack): a `Kafka` and its `KafkaNodePool`s (`kafka.strimzi.io/v1`). Brokers are also the KRaft controllers unless `controllers` asks for a pool of their own. Clients reach a plain listener on 9092 and a TLS one on 9093 inside the cluster.",
         keys: &[
+            Key::new(
+                "controllers",
+                POSITIVE,
+                "KRaft controllers in a pool of their own; without it every broker is also a controller.",
+            ),
             Key::new(
                 "replication_factor",
                 POSITIVE,
@@ -1083,42 +1158,46 @@ pub const PRESETS: &[PresetSchema] = &[
         replicas: Some(3),
         storage: "10Gi",
         exports: &[
-            SERVICE_EXPORTS[0],
+            Export { name: "host", doc: "the bootstrap Service's DNS name" },
             SERVICE_EXPORTS[1],
-            Export { name: "bootstrap_servers", doc: "`HOST:9092`" },
+            Export { name: "bootstrap_servers", doc: "`HOST:9092`, the plain listener" },
+            Export { name: "tls_bootstrap_servers", doc: "`HOST:9093`, the TLS listener (the cluster CA is in the Secret `NAME-cluster-ca-cert` of the service's namespace)" },
         ],
     },
     PresetSchema {
         name: "postgresql",
         preset: Preset::Postgresql,
-        doc: "PostgreSQL with streaming replication: a primary and read replicas. Passwords go to a Secret the chart reads; set all three or none.",
+        doc: "PostgreSQL run by the CloudNativePG operator (chart `cloudnative-pg`, installed once per stack): a `Cluster` (`postgresql.cnpg.io/v1`) of one primary and `read_replicas` streaming replicas, one per node, with automatic failover. Writers connect to `host` (the `-rw` Service, always the primary), readers to `read_host` (`-ro`). Without `password` the operator generates the owner's credentials into the Secret `NAME-app` (keys `uri`, `host`, `username`, `password`) of the service's namespace.",
         keys: &[
             Key::new("database", TEXT, "Database created at start.").default(DefaultValue::Str("app")),
             Key::new("username", TEXT, "Its owner.").default(DefaultValue::Str("app")),
-            Key::new("password", TEXT, "The owner's password.")
+            Key::new("password", TEXT, "The owner's password; goes to a basic-auth Secret the operator reads.")
                 .refs(Refs::Any)
                 .example("\"${secret.pg_password}\""),
-            Key::new("postgres_password", TEXT, "The `postgres` superuser's password.")
-                .refs(Refs::Any),
-            Key::new("replication_password", TEXT, "The replication user's password.")
-                .refs(Refs::Any),
-            Key::new("read_replicas", COUNT, "Read replicas beside the primary.")
+            Key::new(
+                "postgres_password",
+                TEXT,
+                "The `postgres` superuser's password; without it superuser access over the network is off.",
+            )
+            .refs(Refs::Any),
+            Key::new("read_replicas", COUNT, "Streaming replicas beside the primary; one is promoted when the primary fails.")
                 .default(DefaultValue::Int(2)),
         ],
         replicas: None,
         storage: "10Gi",
         exports: &[
-            SERVICE_EXPORTS[0],
+            Export { name: "host", doc: "the primary's DNS name (the `-rw` Service)" },
             SERVICE_EXPORTS[1],
-            Export { name: "read_host", doc: "the read replicas' DNS name" },
+            Export { name: "read_host", doc: "the replicas' DNS name (the `-ro` Service)" },
             Export { name: "database", doc: "the database" },
             Export { name: "username", doc: "the owner" },
+            Export { name: "app_secret", doc: "the Secret holding the owner's credentials and `uri`, in the service's namespace" },
         ],
     },
     PresetSchema {
         name: "minio",
         preset: Preset::Minio,
-        doc: "MinIO object storage; `replicas` servers in distributed mode.",
+        doc: "MinIO object storage (Bitnami chart `minio`) with metrics scraped by a monitoring service. Upstream MinIO publishes no community images since October 2025 and Bitnami's moved to the frozen `docker.io/bitnamilegacy` in August 2025: the preset pins the last one there, and `plan` warns about it.",
         keys: &[
             Key::new("root_user", TEXT, "Root user.")
                 .refs(Refs::Any)
@@ -1140,12 +1219,13 @@ pub const PRESETS: &[PresetSchema] = &[
             SERVICE_EXPORTS[0],
             SERVICE_EXPORTS[1],
             Export { name: "endpoint", doc: "`http://HOST:9000`" },
+            Export { name: "credentials_secret", doc: "the Secret with `root-user` and `root-password`, in the service's namespace (when `root_password` is set)" },
         ],
     },
     PresetSchema {
         name: "kube-prometheus-stack",
         preset: Preset::KubePrometheusStack,
-        doc: "Prometheus, Alertmanager and Grafana; ServiceMonitors of the whole cluster are selected.",
+        doc: "Prometheus, Alertmanager and Grafana; ServiceMonitors and PodMonitors of the whole cluster are selected.",
         keys: &[
             Key::new(
                 "retention",

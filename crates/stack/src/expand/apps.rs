@@ -3,12 +3,17 @@
 
 use super::{managed_labels, meta, Builder};
 use crate::diag::Diagnostic;
-use crate::model::{AppDecl, AutoSync, Preset};
+use crate::model::{AppDecl, AutoSync, Delivery, Expose, Preset};
 use serde_json::{json, Map, Value};
 use strata_engine::{AttrPath, DesiredOutput, SecretEncoding, SensitiveValue, SENSITIVE};
 
 pub(super) fn expand_apps(b: &mut Builder) {
     for a in &b.model.apps {
+        if a.delivery == Delivery::Gitops {
+            // Argo CD applies its objects; Strata owns none of them.
+            b.anchor(&a.common.address, Vec::new());
+            continue;
+        }
         let start = b.out.resources.len();
         b.ensure_namespace(&a.namespace, a.common.span);
         let deps = b.component_deps(&a.common);
@@ -151,6 +156,9 @@ pub(super) fn expand_apps(b: &mut Builder) {
                 span,
             );
         }
+        if let Some(e) = &a.expose {
+            expose(b, a, e, &labels, svc_addr.clone());
+        }
         if let Some(m) = &a.monitoring {
             monitoring(b, a, m, &labels, svc_addr);
         }
@@ -279,6 +287,9 @@ fn monitoring(
         "spec": {
             "selector": {"matchLabels": {"app": name}},
             "endpoints": [{"port": "http", "interval": m.interval, "path": m.path}],
+            // The dashboard's queries select series by `app`: copy the
+            // Service's label onto every target.
+            "targetLabels": ["app"],
             "namespaceSelector": {"matchNames": [a.namespace]},
         },
     });
@@ -394,8 +405,28 @@ pub(super) fn expand_argocd(b: &mut Builder) {
         let elements: Vec<Value> = s
             .environments
             .iter()
-            .map(|e| json!({"cluster": e.name, "url": e.server}))
+            .map(|e| json!({"cluster": e.name, "url": e.server, "namespace": e.namespace}))
             .collect();
+        for (i, e) in s.environments.iter().enumerate() {
+            if let Some(first) = s.environments[..i]
+                .iter()
+                .find(|o| same_server(&o.server, &e.server) && o.namespace == e.namespace)
+            {
+                b.diags.push(
+                    Diagnostic::error(
+                        "strata::two-owners",
+                        e.span,
+                        format!(
+                            "environments `{}` and `{}` of [{}] both deliver into namespace `{}` of {}",
+                            first.name, e.name, s.common.address, e.namespace, e.server
+                        ),
+                    )
+                    .label("the same cluster and namespace again")
+                    .also(first.span, format!("`{}` delivers there first", first.name))
+                    .help("with prune and self-heal the two Applications would overwrite each other: give each environment its own server or namespace"),
+                );
+            }
+        }
         let mut source = json!({"repoURL": s.repo, "targetRevision": s.revision, "path": s.path});
         if !s.value_files.is_empty() {
             source["helm"] = json!({"valueFiles": s.value_files});
@@ -411,7 +442,7 @@ pub(super) fn expand_argocd(b: &mut Builder) {
                     "spec": {
                         "project": s.project,
                         "source": source,
-                        "destination": {"server": "{{url}}", "namespace": s.namespace},
+                        "destination": {"server": "{{url}}", "namespace": "{{namespace}}"},
                         "syncPolicy": sync_policy(s.auto_sync, true),
                     },
                 },
@@ -449,5 +480,142 @@ pub(super) fn expand_outputs(b: &mut Builder) {
                 sensitive: o.sensitive,
             },
         );
+    }
+}
+
+/// Whether two API server URLs name the same server.
+fn same_server(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// An Ingress for `expose`, served by the IngressClass it names.
+fn expose(b: &mut Builder, a: &AppDecl, e: &Expose, labels: &Value, svc: strata_engine::Address) {
+    let name = a.common.name.as_str();
+    if e.class == "traefik" {
+        if let Some(k) = b.model.clusters.first() {
+            if k.disable.iter().any(|d| d == "traefik") {
+                b.diags.push(
+                    Diagnostic::error(
+                        "strata::ingress-class",
+                        e.class_span.unwrap_or(e.span),
+                        format!(
+                            "[{}] is exposed through Traefik, which [{}] disables",
+                            a.common.address, k.common.address
+                        ),
+                    )
+                    .label("nothing would serve this Ingress")
+                    .also(k.common.span, "\"traefik\" is in disable here")
+                    .help("keep k3s's packaged Traefik (remove \"traefik\" from disable), or name the IngressClass of the controller you install with expose.class"),
+                );
+            }
+        }
+    }
+    let mut spec = json!({
+        "ingressClassName": e.class,
+        "rules": [{
+            "host": e.host,
+            "http": {"paths": [{
+                "path": e.path,
+                "pathType": "Prefix",
+                "backend": {"service": {"name": name, "port": {"name": "http"}}},
+            }]},
+        }],
+    });
+    if let Some(secret) = &e.tls {
+        spec["tls"] = json!([{"hosts": [e.host], "secretName": secret}]);
+    }
+    let ingress = json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": meta(name, Some(&a.namespace), labels.clone()),
+        "spec": spec,
+    });
+    b.object(&a.common, "Ingress", ingress, vec![svc], e.span);
+}
+
+/// One owner per namespace: an Argo CD destination on this cluster must not
+/// be a namespace where Strata applies objects (an app's, a service's, a
+/// chart's, a manifest's). Argo CD's own namespace is the exception: an
+/// "app of apps" syncs Applications into it.
+pub(super) fn check_owners(b: &mut Builder) {
+    let argocd = argocd_namespace(b);
+    let mut local = vec!["https://kubernetes.default.svc".to_string()];
+    if let Some(k) = b.model.clusters.first() {
+        local.extend(k.api_endpoint.clone());
+        if let Some(n) = b
+            .model
+            .nodes
+            .iter()
+            .find(|n| n.role == crate::model::Role::Server)
+        {
+            local.push(format!("https://{}:6443", n.address));
+        }
+    }
+    let is_local = |server: &str| local.iter().any(|l| same_server(l, server));
+    // Namespace -> the first resource Strata applies into it.
+    let mut owned: Vec<(String, String)> = Vec::new();
+    for r in &b.out.resources {
+        if r.rtype != strata_engine::ResourceType::K8sObject {
+            continue;
+        }
+        let kind = r.attributes["kind"].as_str().unwrap_or_default();
+        let ns = if kind == "HelmChart" {
+            r.attributes["spec"]["targetNamespace"].as_str()
+        } else {
+            r.attributes["metadata"]["namespace"].as_str()
+        };
+        if let Some(ns) = ns {
+            if !owned.iter().any(|(n, _)| n == ns) {
+                owned.push((ns.to_string(), r.address.as_str().to_string()));
+            }
+        }
+    }
+    let mut destinations: Vec<(String, String, crate::diag::Span, String)> = Vec::new();
+    for a in &b.model.applications {
+        destinations.push((
+            a.server.clone(),
+            a.destination_namespace.clone(),
+            a.destination_span,
+            format!("[{}]", a.common.address),
+        ));
+    }
+    for s in &b.model.application_sets {
+        for e in &s.environments {
+            destinations.push((
+                e.server.clone(),
+                e.namespace.clone(),
+                e.span,
+                format!("environment `{}` of [{}]", e.name, s.common.address),
+            ));
+        }
+    }
+    for (server, ns, span, who) in destinations {
+        if !is_local(&server) || ns == argocd {
+            continue;
+        }
+        let Some((_, first)) = owned.iter().find(|(n, _)| *n == ns) else {
+            continue;
+        };
+        let component = first.split('/').next().unwrap_or_default().to_string();
+        let origin = b
+            .out
+            .origins
+            .get(&strata_engine::Address::new(first.as_str()))
+            .copied();
+        let mut d = Diagnostic::error(
+            "strata::two-owners",
+            span,
+            format!("namespace `{ns}` would have two owners: {who} delivers into it with Argo CD, and Strata applies {first} there"),
+        )
+        .label("Argo CD's destination")
+        .help(if component.starts_with("app.") {
+            format!("an app is applied by Strata or delivered by Argo CD, never both: set delivery = \"gitops\" on [{component}] when Argo CD delivers it, or point the destination at another namespace or cluster")
+        } else {
+            "with prune and self-heal Argo CD and Strata would undo each other's changes: point the destination at a namespace of its own".to_string()
+        });
+        if let Some(o) = origin {
+            d = d.also(o, format!("[{component}] is applied by Strata"));
+        }
+        b.diags.push(d);
     }
 }

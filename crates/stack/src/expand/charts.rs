@@ -144,144 +144,250 @@ pub(super) fn expand_storage(b: &mut Builder) {
 }
 
 pub(super) fn expand_services(b: &mut Builder) {
-    // Providers of CRDs first, so that services with ServiceMonitors can wait for them.
+    // The monitoring service first, so that services with ServiceMonitors
+    // and PodMonitors can wait for it.
     let mut order: Vec<&crate::model::ServiceDecl> = b.model.services.iter().collect();
-    order.sort_by_key(|s| presets::source(s.preset).crd_groups.is_empty());
-    let monitoring = b.monitoring_service().map(|m| m.common.address.clone());
+    order.sort_by_key(|s| s.preset != Preset::KubePrometheusStack);
+    let monitoring = b
+        .monitoring_service()
+        .map(|m| (m.common.address.clone(), m.common.name.clone()));
+    // Each operator's chart is installed once, with the first service of its preset.
+    let mut operators: Vec<(Preset, Address)> = Vec::new();
     for s in order {
         let start = b.out.resources.len();
         let src = presets::source(s.preset);
         b.ensure_namespace(&s.namespace, s.common.span);
-        let credentials = credentials(b, s);
-        let mut deps = Vec::new();
-        if s.storage.is_some()
+        let secrets = credentials(b, s);
+        let stateful = s.storage.is_some()
             || matches!(
                 s.preset,
                 Preset::Kafka | Preset::Postgresql | Preset::Minio | Preset::KubePrometheusStack
-            )
-        {
-            deps.extend(b.storage_deps());
+            );
+        let uses_monitoring = s.preset != Preset::KubePrometheusStack;
+        let mut monitoring_deps = Vec::new();
+        if let (Some((m, _)), true) = (&monitoring, uses_monitoring) {
+            monitoring_deps.extend(b.anchors.get(m).cloned().unwrap_or_default());
         }
-        let uses_monitoring = monitoring.is_some() && s.preset != Preset::KubePrometheusStack;
-        if uses_monitoring {
-            if let Some(m) = &monitoring {
-                deps.extend(b.anchors.get(m).cloned().unwrap_or_default());
-            }
-        }
-        deps.extend(credentials.clone());
+        let also_watch: Vec<String> = if s.preset == Preset::Kafka {
+            let mut v: Vec<String> = b
+                .model
+                .services
+                .iter()
+                .filter(|o| o.preset == Preset::Kafka && o.namespace != s.namespace)
+                .map(|o| o.namespace.clone())
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        } else {
+            Vec::new()
+        };
         let cx = PresetContext {
             storage_class: b.storage_class(),
-            monitoring: uses_monitoring,
-            has_credentials: credentials.is_some(),
+            monitoring: monitoring
+                .as_ref()
+                .filter(|_| uses_monitoring)
+                .map(|(_, name)| name.as_str()),
+            secrets: secrets.iter().map(|(suffix, _)| *suffix).collect(),
+            also_watch,
         };
-        let mut values = presets::values(s, &cx);
-        if let Some(v) = &s.values {
-            merge(&mut values, v);
+        let secret_deps: Vec<Address> = secrets.iter().map(|(_, a)| a.clone()).collect();
+        if s.preset == Preset::Minio && !overrides_image(s) {
+            let (registry, repository, tag) = presets::MINIO_IMAGE;
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::unmaintained-image",
+                    s.common.span,
+                    format!("[{}] runs {registry}/{repository}:{tag}, which nobody updates", s.common.address),
+                )
+                .warning()
+                .label("no security fixes will come for this image")
+                .help("upstream MinIO publishes no community images since October 2025 and Bitnami's moved to the frozen bitnamilegacy repository in August 2025; point values.image at a build you maintain, or move to another S3-compatible store"),
+            );
         }
-        let addr = b.helm_chart(
-            &s.common,
-            ChartSpec {
-                repo: Some(src.repo),
-                chart: src.chart,
-                version: Some(s.version.as_deref().unwrap_or(src.version)),
-                namespace: &s.namespace,
-                values,
-            },
-            deps,
-            s.common.span,
-        );
-        b.anchor(&s.common.address, vec![addr]);
-        for g in src.crd_groups {
-            b.crd_providers
-                .push((g.to_string(), "*".into(), s.common.address.clone()));
+        let mut anchors = Vec::new();
+        let operator = operators
+            .iter()
+            .find(|(p, _)| *p == s.preset)
+            .map(|(_, a)| a.clone());
+        let chart = match operator {
+            Some(existing) if presets::uses_operator(s.preset) => existing,
+            _ => {
+                let mut deps = Vec::new();
+                if stateful && !presets::uses_operator(s.preset) {
+                    deps.extend(b.storage_deps());
+                }
+                deps.extend(monitoring_deps.iter().cloned());
+                deps.extend(secret_deps.iter().cloned());
+                let mut values = presets::values(s, &cx);
+                if let Some(v) = &s.values {
+                    merge(&mut values, v);
+                }
+                let addr = b.helm_chart(
+                    &s.common,
+                    ChartSpec {
+                        repo: Some(src.repo),
+                        chart: src.chart,
+                        version: Some(s.version.as_deref().unwrap_or(src.version)),
+                        namespace: &s.namespace,
+                        values,
+                    },
+                    deps,
+                    s.common.span,
+                );
+                // Kinds the chart serves wait for the chart itself, not for
+                // everything its service makes.
+                for g in src.crd_groups {
+                    b.crd_providers
+                        .push((g.to_string(), "*".into(), addr.as_str().to_string()));
+                }
+                operators.push((s.preset, addr.clone()));
+                anchors.push(addr.clone());
+                addr
+            }
+        };
+        for r in presets::custom_resources(s, &cx) {
+            let mut manifest = r.manifest;
+            let mut labels = managed_labels();
+            if let Some(l) = manifest["metadata"]["labels"].as_object() {
+                for (k, v) in l {
+                    labels[k] = v.clone();
+                }
+            }
+            manifest["metadata"]["labels"] = labels;
+            let mut deps = vec![chart.clone()];
+            if stateful {
+                deps.extend(b.storage_deps());
+            }
+            deps.extend(secret_deps.iter().cloned());
+            deps.extend(b.component_deps(&s.common));
+            let addr = b.object(&s.common, &r.suffix, manifest, deps, s.common.span);
+            anchors.push(addr);
         }
+        b.anchor(&s.common.address, anchors);
         b.finish_component(&s.common, start);
     }
 }
 
-/// The credentials Secret of a service, when its settings name any secret.
-fn credentials(b: &mut Builder, s: &crate::model::ServiceDecl) -> Option<Address> {
-    let keys = presets::credential_keys(s.preset);
-    let given: Vec<(&str, &crate::template::Template)> = keys
-        .iter()
-        .filter_map(|(k, setting)| presets::text(s, setting).map(|t| (*k, t)))
-        .collect();
-    if given.is_empty() {
-        return None;
-    }
-    if s.preset == Preset::Postgresql && given.len() < keys.len() {
-        let missing: Vec<&str> = keys
-            .iter()
-            .filter(|(k, _)| !given.iter().any(|g| g.0 == *k))
-            .map(|x| x.1)
-            .collect();
-        b.diags.push(
-            Diagnostic::error("strata::credentials", s.common.span, format!("[{}] sets some PostgreSQL passwords but not {}", s.common.address, missing.join(", ")))
-                .label("incomplete credentials")
-                .help("the chart reads all three passwords from one Secret: set password, postgres_password and replication_password (or none, to let the chart generate them)"),
-        );
-        return None;
-    }
-    let mut data = Map::new();
-    let mut sensitive = Vec::new();
-    for (key, setting) in keys {
-        let t = presets::text(s, setting);
-        let (value, parts) = match t {
-            Some(t) => {
-                let ev = b.scope.eval(t);
-                match ev.sensitive {
-                    Some(parts) => (json!(SENSITIVE), Some(parts)),
-                    None => (ev.value, None),
+/// Whether a service's own `values` choose the image.
+fn overrides_image(s: &crate::model::ServiceDecl) -> bool {
+    s.values.as_ref().is_some_and(|v| {
+        v.pointer("/image/repository").is_some() || v.pointer("/image/tag").is_some()
+    })
+}
+
+/// The credentials Secrets of a service whose settings name them: the
+/// address suffix and address of each.
+fn credentials(b: &mut Builder, s: &crate::model::ServiceDecl) -> Vec<(&'static str, Address)> {
+    use presets::CredentialValue;
+    let mut out = Vec::new();
+    for secret in presets::credential_secrets(s) {
+        if !secret.when.iter().any(|k| presets::text(s, k).is_some()) {
+            continue;
+        }
+        let mut data = Map::new();
+        let mut sensitive = Vec::new();
+        let mut complete = true;
+        for (key, source) in &secret.keys {
+            let (template, default) = match source {
+                CredentialValue::Setting(k) => (presets::text(s, k), None),
+                CredentialValue::SettingOr(k, d) => (presets::text(s, k), Some(d.to_string())),
+                CredentialValue::Literal(k, d) => (
+                    None,
+                    Some(
+                        presets::text(s, k)
+                            .and_then(|t| t.as_literal())
+                            .unwrap_or_else(|| d.to_string()),
+                    ),
+                ),
+                CredentialValue::Fixed(v) => (None, Some(v.to_string())),
+            };
+            let setting = match source {
+                CredentialValue::Setting(k)
+                | CredentialValue::SettingOr(k, _)
+                | CredentialValue::Literal(k, _) => *k,
+                CredentialValue::Fixed(_) => *key,
+            };
+            let path = AttrPath::root().key("stringData").key(key);
+            let parts = match (template, default) {
+                (Some(t), _) => {
+                    let ev = b.scope.eval(t);
+                    match ev.sensitive {
+                        Some(parts) => parts,
+                        None => {
+                            if key.contains("password") {
+                                b.diags.push(
+                                    Diagnostic::error(
+                                        "strata::plain-password",
+                                        t.span,
+                                        format!(
+                                            "`{setting}` of [{}] is written in plain text",
+                                            s.common.address
+                                        ),
+                                    )
+                                    .label("a password in the stack")
+                                    .help("declare it in [secrets] and write \"${secret.NAME}\""),
+                                );
+                            }
+                            vec![SecretPart::Literal(
+                                ev.value.as_str().unwrap_or_default().to_string(),
+                            )]
+                        }
+                    }
                 }
-            }
-            None => (json!("admin"), None),
-        };
-        let path = AttrPath::root().key("stringData").key(key);
-        match parts {
-            Some(parts) => {
-                sensitive.push(SensitiveValue {
-                    path,
-                    parts,
-                    encoding: SecretEncoding::Plain,
-                });
-                data.insert(key.to_string(), value);
-            }
-            None => {
-                let plain = value.as_str().unwrap_or_default().to_string();
-                if key.contains("password") {
+                (None, Some(d)) => vec![SecretPart::Literal(d)],
+                (None, None) => {
+                    let given = secret
+                        .when
+                        .iter()
+                        .find(|k| presets::text(s, k).is_some())
+                        .copied()
+                        .unwrap_or_default();
                     b.diags.push(
                         Diagnostic::error(
-                            "strata::plain-password",
-                            t.map_or(s.common.span, |t| t.span),
+                            "strata::credentials",
+                            s.setting_span(given).unwrap_or(s.common.span),
                             format!(
-                                "`{setting}` of [{}] is written in plain text",
+                                "[{}] sets `{given}` but not `{setting}`",
                                 s.common.address
                             ),
                         )
-                        .label("a password in the stack")
-                        .help("declare it in [secrets] and write \"${secret.NAME}\""),
+                        .label("incomplete credentials")
+                        .help(format!("the Secret {} needs both; set `{setting}` too (a secret: \"${{secret.NAME}}\"), or neither", secret.name)),
                     );
+                    complete = false;
+                    continue;
                 }
-                sensitive.push(SensitiveValue {
-                    path,
-                    parts: vec![SecretPart::Literal(plain)],
-                    encoding: SecretEncoding::Plain,
-                });
-                data.insert(key.to_string(), json!(SENSITIVE));
-            }
+            };
+            sensitive.push(SensitiveValue {
+                path,
+                parts,
+                encoding: SecretEncoding::Plain,
+            });
+            data.insert(key.to_string(), json!(SENSITIVE));
         }
+        if !complete {
+            continue;
+        }
+        let manifest = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta(&secret.name, Some(&s.namespace), managed_labels()),
+            "type": secret.kind,
+            "stringData": Value::Object(data),
+        });
+        let start = b.out.resources.len();
+        let addr = b.object(
+            &s.common,
+            secret.suffix,
+            manifest,
+            Vec::new(),
+            s.common.span,
+        );
+        b.out.resources[start].sensitive = sensitive;
+        out.push((secret.suffix, addr));
     }
-    let manifest = json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": meta(&presets::credentials_secret(s), Some(&s.namespace), managed_labels()),
-        "type": "Opaque",
-        "stringData": Value::Object(data),
-    });
-    let start = b.out.resources.len();
-    let addr = b.object(&s.common, "Secret", manifest, Vec::new(), s.common.span);
-    b.out.resources[start].sensitive = sensitive;
-    Some(addr)
+    out
 }
 
 pub(super) fn expand_charts(b: &mut Builder) {

@@ -1,9 +1,9 @@
 //! Nodes and the k3s cluster: one `node` resource per host, one `k3s_server`
 //! or `k3s_agent` per cluster member, the first server marked cluster-init.
 
-use super::Builder;
+use super::{kube_vip, Builder};
 use crate::diag::Diagnostic;
-use crate::model::Role;
+use crate::model::{K3sDecl, Role};
 use serde_json::{json, Map, Value};
 use strata_engine::{
     Address, AttrPath, DesiredResource, ForceNew, ResourceType, SecretEncoding, SensitiveValue,
@@ -138,7 +138,7 @@ pub(super) fn expand_k3s(b: &mut Builder) {
             b.diags.push(
                 Diagnostic::error("strata::no-cluster", span, "this stack declares Kubernetes components but no [k3s.*] cluster")
                     .label("needs a cluster to run on")
-                    .help("add a [k3s.main] table with version = \"v1.31.4+k3s1\" and nodes with role = \"server\", or target an existing cluster with cluster = { kubeconfig = \"PATH\" } in [stack]"),
+                    .help("add a [k3s.main] table with version = \"v1.36.3+k3s1\" and nodes with role = \"server\", or target an existing cluster with cluster = { kubeconfig = \"PATH\" } in [stack]"),
             );
         }
         return;
@@ -217,7 +217,26 @@ pub(super) fn expand_k3s(b: &mut Builder) {
         .next()
         .unwrap_or_default()
         .to_string();
-    let join_url = format!("https://{}:6443", first.address);
+    let endpoint_ok = check_endpoint(b, k, &endpoint_host);
+    // Joins go through the API endpoint when something serves it, so that a
+    // cluster keeps taking nodes while its first server is down.
+    let served =
+        endpoint_ok && k.api_endpoint.is_some() && (k.vip.is_some() || k.external_load_balancer);
+    let join_url = if served {
+        endpoint.clone()
+    } else {
+        format!("https://{}:6443", first.address)
+    };
+    let vip_manifests = match (&k.vip, served) {
+        (Some(vip), true) => Some(kube_vip::manifest(vip, &endpoint_host, &endpoint)),
+        _ => None,
+    };
+    let mut disable = k.disable.clone();
+    if longhorn_is_default(b) && !disable.iter().any(|d| d == "local-storage") {
+        // One default StorageClass: Longhorn's, not k3s's local-path.
+        disable.push("local-storage".into());
+    }
+    report_restricted_labels(b);
     let start = b.out.resources.len();
     let comp_deps = b.component_deps(&k.common);
     let extra_config = k.config.clone().map(|v| b.resolve_json(v));
@@ -231,8 +250,8 @@ pub(super) fn expand_k3s(b: &mut Builder) {
             cfg.insert("server".into(), json!(join_url));
         }
         cfg.insert("tls-san".into(), json!([endpoint_host]));
-        if !k.disable.is_empty() {
-            cfg.insert("disable".into(), json!(k.disable));
+        if !disable.is_empty() {
+            cfg.insert("disable".into(), json!(disable));
         }
         cfg.insert(
             "write-kubeconfig-mode".into(),
@@ -241,7 +260,7 @@ pub(super) fn expand_k3s(b: &mut Builder) {
         let mut deps = vec![Address::new(format!("node.{}", n.hostname))];
         deps.extend(prev.clone());
         deps.extend(comp_deps.iter().cloned());
-        let r = k3s_resource(
+        let mut r = k3s_resource(
             b,
             k,
             n,
@@ -252,6 +271,13 @@ pub(super) fn expand_k3s(b: &mut Builder) {
             &endpoint,
             deps,
         );
+        // Files for k3s's auto-deploy directory; every server carries them,
+        // so that any one of them can deploy them.
+        let mut manifests = Map::new();
+        if let Some(m) = &vip_manifests {
+            manifests.insert("strata-kube-vip.yaml".into(), json!(m));
+        }
+        r.attributes["manifests"] = Value::Object(manifests);
         b.push(r, n.address_span);
         b.servers.push(addr.clone());
         prev = Some(addr);
@@ -295,8 +321,15 @@ fn base_config(extra: &Option<Value>, n: &crate::model::NodeDecl) -> Map<String,
     }
     cfg.insert("node-name".into(), json!(n.hostname));
     cfg.insert("node-ip".into(), json!(n.address));
-    if !n.labels.is_empty() {
-        let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // Only labels the kubelet may set on itself: it refuses to start with
+    // any other (see `api_labels`).
+    let labels: Vec<String> = n
+        .labels
+        .iter()
+        .filter(|(k, _)| kubelet_may_set(k))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if !labels.is_empty() {
         cfg.insert("node-label".into(), json!(labels));
     }
     if !n.taints.is_empty() {
@@ -321,6 +354,14 @@ fn k3s_resource(
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let cfg: Map<String, Value> = sorted.into_iter().collect();
     let config_yaml = serde_norway::to_string(&Value::Object(cfg)).unwrap_or_default();
+    // Labels the kubelet may not set on itself, for the provider to set on
+    // the Node object through the API once the node has joined.
+    let api_labels: Map<String, Value> = n
+        .labels
+        .iter()
+        .filter(|(key, _)| !kubelet_may_set(key))
+        .map(|(key, v)| (key.clone(), json!(v)))
+        .collect();
     let mut attrs = json!({
         "cluster": k.common.name,
         "node": n.hostname,
@@ -329,6 +370,7 @@ fn k3s_resource(
         "api_endpoint": endpoint,
         "config_path": "/etc/rancher/k3s/config.yaml",
         "config": config_yaml,
+        "api_labels": api_labels,
     });
     let mut r = DesiredResource::new(addr.as_str(), rtype, Value::Null);
     if let Some(t) = &k.token {
@@ -354,4 +396,154 @@ fn k3s_resource(
     ];
     r.depends_on = deps;
     r
+}
+
+/// Whether the kubelet may set a label on its own Node (`--node-labels`,
+/// k3s's `node-label`). Labels in the `kubernetes.io` and `k8s.io`
+/// namespaces are refused, and the kubelet fails to start, unless they are
+/// among the few it owns or under `kubelet.kubernetes.io` or
+/// `node.kubernetes.io` (k8s.io/kubelet `IsKubeletLabel`); so
+/// `node-role.kubernetes.io/*` and `node-restriction.kubernetes.io/*` are
+/// refused.
+pub fn kubelet_may_set(key: &str) -> bool {
+    const KUBELET_LABELS: &[&str] = &[
+        "kubernetes.io/hostname",
+        "kubernetes.io/os",
+        "kubernetes.io/arch",
+        "beta.kubernetes.io/os",
+        "beta.kubernetes.io/arch",
+        "beta.kubernetes.io/instance-type",
+        "node.kubernetes.io/instance-type",
+        "topology.kubernetes.io/zone",
+        "topology.kubernetes.io/region",
+        "failure-domain.beta.kubernetes.io/zone",
+        "failure-domain.beta.kubernetes.io/region",
+    ];
+    let Some((namespace, _)) = key.split_once('/') else {
+        return true;
+    };
+    let within = |ns: &str, domain: &str| ns == domain || ns.ends_with(&format!(".{domain}"));
+    if !within(namespace, "kubernetes.io") && !within(namespace, "k8s.io") {
+        return true;
+    }
+    KUBELET_LABELS.contains(&key)
+        || within(namespace, "kubelet.kubernetes.io")
+        || within(namespace, "node.kubernetes.io")
+}
+
+/// Says where labels the kubelet may not set go: once per node or group.
+fn report_restricted_labels(b: &mut Builder) {
+    let mut seen = Vec::new();
+    for n in &b.model.nodes {
+        if n.role == Role::None || seen.contains(&n.common.address) {
+            continue;
+        }
+        let restricted: Vec<&str> = n
+            .labels
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !kubelet_may_set(k))
+            .collect();
+        if restricted.is_empty() {
+            continue;
+        }
+        seen.push(n.common.address.clone());
+        b.diags.push(
+            Diagnostic::error(
+                "strata::restricted-node-label",
+                n.common.span,
+                format!(
+                    "[{}] has label{} the kubelet may not set on itself: {}",
+                    n.common.address,
+                    if restricted.len() == 1 { "" } else { "s" },
+                    restricted.join(", ")
+                ),
+            )
+            .warning()
+            .label("set through the API, not by k3s")
+            .help("k3s's node-label would stop the kubelet from starting (NodeRestriction); Strata leaves them out of config.yaml and sets them on the Node object once the node has joined"),
+        );
+    }
+}
+
+/// Whether a Longhorn StorageClass will be the cluster's default.
+fn longhorn_is_default(b: &Builder) -> bool {
+    b.model.storages.iter().any(|s| {
+        s.values
+            .as_ref()
+            .and_then(|v| v.pointer("/persistence/defaultClass"))
+            .and_then(Value::as_bool)
+            .unwrap_or(s.default_class)
+    })
+}
+
+/// Checks how `api_endpoint` is served: kube-vip needs an IP address
+/// that no node has, and `vip` and an external load balancer exclude each
+/// other.
+fn check_endpoint(b: &mut Builder, k: &K3sDecl, host: &str) -> bool {
+    let before = b.diags.len();
+    let at = k.api_endpoint_span.unwrap_or(k.span);
+    if let Some(vip) = &k.vip {
+        if k.api_endpoint.is_none() {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::vip",
+                    vip.span,
+                    format!("[{}] sets vip but no api_endpoint", k.common.address),
+                )
+                .label("no address to announce")
+                .help("add api_endpoint = \"https://ADDRESS:6443\" with a free IP address in the servers' network"),
+            );
+        } else if host.parse::<std::net::IpAddr>().is_err() {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::vip",
+                    at,
+                    format!("kube-vip announces an IP address, but api_endpoint names `{host}`"),
+                )
+                .label("not an IP address")
+                .also(vip.span, "vip is set here")
+                .help("write the virtual IP itself in api_endpoint (and point the DNS name at it), or serve the name with an external load balancer"),
+            );
+        } else if let Some(n) = b.model.nodes.iter().find(|n| n.address == host) {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::vip",
+                    at,
+                    format!("the virtual IP {host} is node {}'s own address", n.hostname),
+                )
+                .label("already taken")
+                .also(n.address_span, "the node's address")
+                .help("choose a free address in the servers' network for api_endpoint"),
+            );
+        }
+        if k.external_load_balancer {
+            b.diags.push(
+                Diagnostic::error(
+                    "strata::vip",
+                    vip.span,
+                    format!(
+                        "[{}] sets both vip and external_load_balancer",
+                        k.common.address
+                    ),
+                )
+                .label("two things would serve api_endpoint")
+                .help("keep one"),
+            );
+        }
+    } else if k.external_load_balancer && k.api_endpoint.is_none() {
+        b.diags.push(
+            Diagnostic::error(
+                "strata::api-endpoint",
+                k.span,
+                format!(
+                    "[{}] sets external_load_balancer but no api_endpoint",
+                    k.common.address
+                ),
+            )
+            .label("no address for the load balancer")
+            .help("add api_endpoint = \"https://LOAD-BALANCER:6443\""),
+        );
+    }
+    b.diags.len() == before
 }

@@ -5,6 +5,7 @@
 mod apps;
 mod charts;
 mod hosts;
+mod kube_vip;
 pub(crate) mod manifests;
 mod presets;
 mod scope;
@@ -281,6 +282,7 @@ pub fn expand(model: &StackModel, raw: &RawStack, diags: &mut Vec<Diagnostic>) -
     manifests::expand_manifests(&mut b);
     apps::expand_apps(&mut b);
     apps::expand_argocd(&mut b);
+    apps::check_owners(&mut b);
     apps::expand_outputs(&mut b);
     b.resolve_depends_on();
     b.check_crd_kinds();
