@@ -11,7 +11,7 @@ use std::path::PathBuf;
     name = "strata",
     version,
     propagate_version = true,
-    after_help = "Examples:\n  strata validate stacks/production\n  strata plan stacks/production\n  strata plan stacks/production --format markdown > plan.md\n  strata graph stacks/production | dot -Tsvg > graph.svg"
+    after_help = "Examples:\n  strata validate stacks/production\n  strata plan stacks/production\n  strata plan stacks/production --format markdown > plan.md\n  strata graph stacks/production --format svg > graph.svg\n\nDIR defaults to the current directory."
 )]
 pub struct Cli {
     /// What to do.
@@ -47,9 +47,11 @@ pub enum Command {
         after_help = "Examples:\n  strata destroy stacks/staging\n  strata destroy stacks/staging --target app.my-microservice --auto-approve\n\nResources with protect = true (in the stack or remembered in state) are refused.\nExit codes: 0 success, 1 error or a failed delete."
     )]
     Destroy(DestroyArgs),
-    /// Print the resource dependency graph in Graphviz DOT.
-    #[command(after_help = "Example:\n  strata graph stacks/production | dot -Tsvg > graph.svg")]
-    Graph(StackArgs),
+    /// Draw the resource dependency graph: Graphviz DOT, SVG or an HTML page.
+    #[command(
+        after_help = "Examples:\n  strata graph stacks/production > graph.dot\n  strata graph stacks/production --format svg -o graph.svg\n  strata graph stacks/production --format html -o graph.html\n\nResources are grouped by component and coloured by type; an edge from a whole\ncomponent (every k3s server) is drawn once, from its box. SVG and HTML need\nGraphviz's `dot` (apt-get install graphviz, brew install graphviz)."
+    )]
+    Graph(GraphArgs),
     /// Render a plan saved with `strata plan -o FILE`.
     #[command(
         after_help = "Examples:\n  strata show prod.plan\n  strata show prod.plan --format json"
@@ -66,6 +68,25 @@ pub enum Command {
         after_help = "Examples:\n  strata force-unlock 0d6f8c3e-7b1a-4d2e-9a43-5f1c2b3d4e5f --stack stacks/production\n  strata force-unlock 0d6f8c3e-7b1a-4d2e-9a43-5f1c2b3d4e5f --state state/production.json\n\nThe ID is printed by the command that found the state locked. Only clear a lock when\nthe run holding it is certainly gone: a local lock whose process died is reported as\nstale; on PostgreSQL a dead holder's lock is released by the server by itself, and\nforce-unlock ends the holder's database session."
     )]
     ForceUnlock(ForceUnlockArgs),
+    /// Print a JSON Schema of the stack language, for editors and CI.
+    #[command(
+        after_help = "Examples:\n  strata schema > stack.schema.json\n  check-jsonschema --schemafile stack.schema.json stacks/production/*.toml\n\nThe schema is generated from the same key tables as the decoder. Point a stack file at\nit with Taplo's directive on its first line (Even Better TOML then completes keys and\nshows their documentation):\n  #:schema ../../schema/stack.schema.json"
+    )]
+    Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  strata completions bash > ~/.local/share/bash-completion/completions/strata\n  strata completions zsh > ~/.zfunc/_strata\n  strata completions fish > ~/.config/fish/completions/strata.fish\n  strata completions powershell >> $PROFILE"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(
+        after_help = "Examples:\n  strata man > strata.1 && man ./strata.1\n  strata man | gzip > /usr/local/share/man/man1/strata.1.gz"
+    )]
+    Man,
     /// Print the version.
     #[command(after_help = "Example:\n  strata version")]
     Version,
@@ -75,6 +96,7 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct StackArgs {
     /// The stack directory.
+    #[arg(default_value = ".", value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub dir: PathBuf,
     /// Override a variable of [vars]: --var image_tag=1.5.0 (repeatable). STRATA_VAR_<name> works too.
     #[arg(long = "var", value_name = "KEY=VALUE")]
@@ -95,6 +117,39 @@ pub enum Format {
     Json,
 }
 
+/// How a plan is shown.
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Show large values (dashboards, chart values) in full instead of a line count and digest.
+    #[arg(long)]
+    pub full: bool,
+    /// Markdown: the longest comment in characters, or `github` (65536) or `gitlab` (1000000);
+    /// a longer plan is shortened and points at the full one.
+    #[arg(long, value_name = "CHARS", default_value = "github", value_parser = parse_comment_limit)]
+    pub comment_limit: usize,
+    /// Markdown: where the full plan can be read (a pipeline artifact's URL), named when the
+    /// comment is shortened.
+    #[arg(long, value_name = "URL")]
+    pub full_plan_url: Option<String>,
+}
+
+/// `github`, `gitlab` or a number of characters.
+fn parse_comment_limit(s: &str) -> Result<usize, String> {
+    match s {
+        "github" => Ok(strata_engine::render::GITHUB_COMMENT_LIMIT),
+        "gitlab" => Ok(strata_engine::render::GITLAB_COMMENT_LIMIT),
+        n => match n.parse::<usize>() {
+            Ok(n) if n >= 1000 => Ok(n),
+            _ => Err(format!(
+                "{s:?} is not a comment limit; write github, gitlab or a number of characters (at least 1000)"
+            )),
+        },
+    }
+}
+
 /// `strata plan`.
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -104,9 +159,9 @@ pub struct PlanArgs {
     /// State file (default: the stack's, usually state/<stack name>.json).
     #[arg(long, value_name = "PATH")]
     pub state: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    /// How to show the plan.
+    #[command(flatten)]
+    pub render: RenderArgs,
     /// Also write {"create":N,"update":N,"delete":N} for GitLab's Terraform report.
     #[arg(long, value_name = "FILE")]
     pub gitlab_report: Option<PathBuf>,
@@ -131,7 +186,7 @@ pub struct PlanArgs {
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
     /// A stack directory, or a plan file saved with `strata plan -o`.
-    #[arg(value_name = "DIR|PLANFILE")]
+    #[arg(value_name = "DIR|PLANFILE", default_value = ".", value_hint = clap::ValueHint::AnyPath)]
     pub source: PathBuf,
     /// Override a variable of [vars] (only with a stack directory; repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE")]
@@ -209,10 +264,36 @@ pub struct DestroyArgs {
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// A plan file from `strata plan -o`.
+    #[arg(value_hint = clap::ValueHint::FilePath)]
     pub planfile: PathBuf,
+    /// How to show the plan.
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// Output formats of the graph.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// Graphviz DOT text.
+    Dot,
+    /// The picture, drawn by Graphviz's `dot`.
+    Svg,
+    /// A web page with the picture and a legend.
+    Html,
+}
+
+/// `strata graph`.
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The stack.
+    #[command(flatten)]
+    pub stack: StackArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// Where to find state for `strata state` and `force-unlock`.

@@ -98,7 +98,7 @@ fn plan_is_in_dependency_order() {
         .collect();
     // Every dependency comes before what depends on it.
     for c in changes {
-        for d in c["depends_on"].as_array().unwrap() {
+        for d in c["strata"]["depends_on"].as_array().unwrap() {
             let d = d.as_str().unwrap();
             assert!(
                 pos[d] < pos[c["address"].as_str().unwrap()],
@@ -124,7 +124,7 @@ fn plan_is_in_dependency_order() {
     let first = &changes[pos["k3s.main/server/master-1"]]["change"]["after"];
     assert_eq!(first["cluster_init"], true);
     let second = &changes[pos["k3s.main/server/master-2"]];
-    assert!(second["depends_on"]
+    assert!(second["strata"]["depends_on"]
         .as_array()
         .unwrap()
         .iter()
@@ -548,7 +548,7 @@ fn graph_is_dot_with_every_resource() {
     assert!(
         dot.contains("\"service.prometheus/HelmChart\" -> \"app.my-microservice/ServiceMonitor\";")
     );
-    assert_eq!(dot.matches("[shape=").count(), 50);
+    assert_eq!(dot.matches(", shape=").count(), 50);
 }
 
 #[test]
@@ -560,6 +560,9 @@ fn every_command_has_help_with_an_example() {
         &["show"],
         &["state", "list"],
         &["state", "show"],
+        &["schema"],
+        &["completions"],
+        &["man"],
         &["version"],
     ] {
         let mut args = cmd.to_vec();
@@ -602,7 +605,7 @@ fn stack_hash_covers_every_file_the_stack_reads() {
             .unwrap();
         assert!(out.status.success());
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["stack_sha256"].as_str().unwrap().to_string()
+        v["strata"]["stack_sha256"].as_str().unwrap().to_string()
     };
     let first = sha();
     assert_eq!(first, sha(), "the hash is stable");
@@ -752,7 +755,34 @@ fn replacements_carry_their_reason_and_deletes_run_last() {
         "deletes come last"
     );
     assert_eq!(
-        v["summary"],
+        v["strata"]["summary"],
         serde_json::json!({"create": 1, "update": 0, "delete": 2, "replace": 1})
+    );
+    assert_eq!(replaced["action_reason"], "replace_because_cannot_update");
+    assert_eq!(
+        changes.last().unwrap()["action_reason"],
+        "delete_because_no_resource_config"
+    );
+    let md = stdout(&[
+        "plan",
+        "stacks/production",
+        "--format",
+        "markdown",
+        "--state",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        md.contains("> [!CAUTION]\n> **1 resource will be deleted and 1 replaced:**"),
+        "{md}"
+    );
+    assert!(
+        md.contains("> - `-/+ node.worker-5` must be replaced: address cannot change in place"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "> - `- app.my-microservice/OldService` will be deleted: it is no longer in the stack"
+        ),
+        "{md}"
     );
 }

@@ -203,7 +203,7 @@ fn pull_rm_mv_and_push_round_trip_on_a_local_file() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("older than") && err.contains("hint:"), "{err}");
+    assert!(err.contains("older than") && err.contains("help:"), "{err}");
     strata(dir.path())
         .args([
             "state",
@@ -421,7 +421,7 @@ fn state_url_errors_say_what_to_do() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        err.contains("STRATA_PG_URL, which is not set") && err.contains("hint: export"),
+        err.contains("STRATA_PG_URL, which is not set") && err.contains("help: export"),
         "{err}"
     );
     // A server that is not there: a clear message, no password.
@@ -439,7 +439,7 @@ fn state_url_errors_say_what_to_do() {
         err.contains("postgres://strata@127.0.0.1:1/strata (workspace shop)"),
         "{err}"
     );
-    assert!(err.contains("hint:") && !err.contains("hunter2"), "{err}");
+    assert!(err.contains("help:") && !err.contains("hunter2"), "{err}");
 }
 
 #[test]

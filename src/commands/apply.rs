@@ -26,7 +26,7 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
         if !args.vars.is_empty() || !args.targets.is_empty() || !args.replace.is_empty() {
             return Err("error: --var, --target and --replace shape a new plan; a saved plan is applied as it was reviewed\n  hint: pass them to `strata plan ... -o FILE` instead".into());
         }
-        Some(planfile::load(&args.source).map_err(|e| format!("error: {e}"))?)
+        Some(planfile::load(&args.source).map_err(super::plan_file_error)?)
     } else {
         None
     };
@@ -59,7 +59,7 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
     let plan = match saved {
         Some(plan) => {
             planfile::check_fresh(&plan, state.as_ref(), &stack.sha256)
-                .map_err(|e| format!("error: {e}"))?;
+                .map_err(super::plan_file_error)?;
             plan
         }
         None => {

@@ -21,9 +21,20 @@ pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-/// A state error as the CLI prints it.
+/// A state error as the CLI prints it, always with a hint.
 pub(crate) fn error(e: StateError) -> String {
-    format!("error: {e}")
+    let code = match &e {
+        StateError::Locked { .. } | StateError::NoSuchLock { .. } => "strata::lock",
+        _ => "strata::state",
+    };
+    let mut text = format!("error[{code}]: {e}");
+    if !text.contains("\n  hint: ") {
+        text.push_str(match &e {
+            StateError::Io { .. } => "\n  hint: check that the path exists and that Strata may read and write it, or pass --state PATH",
+            _ => "\n  hint: check the stack's [stack] state setting, or pass --state PATH",
+        });
+    }
+    text
 }
 
 /// `path` relative to the working directory when it lies below it.

@@ -3,7 +3,7 @@
 
 use crate::{Address, DesiredResource, ResourceType};
 use petgraph::graph::{DiGraph, NodeIndex};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 /// A problem that makes the graph unusable.
@@ -167,33 +167,174 @@ impl ResourceGraph {
         order
     }
 
-    /// Graphviz DOT text of the graph, one shape per resource type.
+    /// Graphviz DOT text of the graph: resources grouped by component (a
+    /// box per component with several resources), shaped and coloured by
+    /// type. Where several resources of one component lead to the same
+    /// resource, one edge is drawn from the component's box; where one
+    /// source leads to every resource of a component, one edge goes to the
+    /// box.
     pub fn to_dot(&self) -> String {
-        let mut s = String::from(
-            "digraph strata {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
-        );
+        let mut members: BTreeMap<&str, Vec<NodeIndex>> = BTreeMap::new();
         for n in self.graph.node_indices() {
-            let shape = match self.types[n.index()] {
-                ResourceType::Node => "box3d",
-                ResourceType::K3sServer => "doubleoctagon",
-                ResourceType::K3sAgent => "octagon",
-                ResourceType::K8sObject => "box",
-            };
-            let _ = writeln!(s, "  \"{}\" [shape={shape}];", self.graph[n]);
+            members
+                .entry(self.graph[n].component())
+                .or_default()
+                .push(n);
         }
-        let mut edges: Vec<(&Address, &Address)> = self
-            .graph
-            .edge_indices()
-            .filter_map(|e| self.graph.edge_endpoints(e))
-            .map(|(a, b)| (&self.graph[a], &self.graph[b]))
-            .collect();
-        edges.sort();
-        for (a, b) in edges {
-            let _ = writeln!(s, "  \"{a}\" -> \"{b}\";");
+        for m in members.values_mut() {
+            m.sort_by_key(|n| &self.graph[*n]);
+        }
+        let is_box = |c: &str| members.get(c).is_some_and(|m| m.len() > 1);
+        let mut s = String::from(
+            "digraph strata {\n  rankdir=LR;\n  compound=true;\n  newrank=true;\n  node [fontname=\"Helvetica\", fontsize=10, style=filled];\n  edge [color=\"#6b7280\", arrowsize=0.7];\n",
+        );
+        for (component, nodes) in &members {
+            let boxed = nodes.len() > 1;
+            let indent = if boxed { "    " } else { "  " };
+            if boxed {
+                let _ = writeln!(
+                    s,
+                    "  subgraph {} {{\n    label={};\n    fontname=\"Helvetica\";\n    fontsize=11;\n    style=\"rounded,filled\";\n    color=\"#9ca3af\";\n    fillcolor=\"#f9fafb\";",
+                    quote(&format!("cluster_{component}")),
+                    quote(component)
+                );
+            }
+            for n in nodes {
+                let addr = self.graph[*n].as_str();
+                let label = if boxed {
+                    addr.strip_prefix(component)
+                        .and_then(|r| r.strip_prefix('/'))
+                        .unwrap_or(addr)
+                } else {
+                    addr
+                };
+                let (shape, fill) = style_of(self.types[n.index()]);
+                let _ = writeln!(
+                    s,
+                    "{indent}{} [label={}, shape={shape}, fillcolor=\"{fill}\"];",
+                    quote(addr),
+                    quote(label)
+                );
+            }
+            if boxed {
+                s.push_str("  }\n");
+            }
+        }
+        // Edges between resources, then folded: first on the source side
+        // (several members of one box to one resource), then on the target
+        // side (one source to every member of a box).
+        let mut by_source: BTreeMap<(End, NodeIndex), ()> = BTreeMap::new();
+        let mut inner: Vec<(NodeIndex, NodeIndex)> = Vec::new();
+        let mut fan: BTreeMap<(&str, NodeIndex), Vec<NodeIndex>> = BTreeMap::new();
+        for e in self.graph.edge_indices() {
+            let (a, b) = self.graph.edge_endpoints(e).expect("edge");
+            let (ca, cb) = (self.graph[a].component(), self.graph[b].component());
+            if ca == cb {
+                inner.push((a, b));
+            } else {
+                fan.entry((ca, b)).or_default().push(a);
+            }
+        }
+        // A box's edges start at the first resource that really leads out of it.
+        let mut box_tail: BTreeMap<&str, NodeIndex> = BTreeMap::new();
+        for ((ca, _), sources) in &fan {
+            if sources.len() > 1 && is_box(ca) {
+                let first = *sources
+                    .iter()
+                    .min_by_key(|n| &self.graph[**n])
+                    .expect("non-empty");
+                let t = box_tail.entry(ca).or_insert(first);
+                if self.graph[first] < self.graph[*t] {
+                    *t = first;
+                }
+            }
+        }
+        for ((ca, b), sources) in &fan {
+            if sources.len() > 1 && is_box(ca) {
+                by_source.insert((End::Box(ca.to_string()), *b), ());
+            } else {
+                for a in sources {
+                    by_source.insert((End::Node(*a), *b), ());
+                }
+            }
+        }
+        let mut targets: BTreeMap<(&End, &str), Vec<NodeIndex>> = BTreeMap::new();
+        for (src, b) in by_source.keys() {
+            targets
+                .entry((src, self.graph[*b].component()))
+                .or_default()
+                .push(*b);
+        }
+        let mut lines: Vec<String> = Vec::new();
+        for ((src, cb), heads) in &targets {
+            let whole = is_box(cb) && members[cb].len() == heads.len();
+            let (tail, ltail) = match src {
+                End::Node(a) => (*a, None),
+                End::Box(c) => (box_tail[c.as_str()], Some(c.as_str())),
+            };
+            let ends: Vec<(NodeIndex, Option<&str>)> = if whole {
+                vec![(members[cb][0], Some(*cb))]
+            } else {
+                heads.iter().map(|h| (*h, None)).collect()
+            };
+            for (head, lhead) in ends {
+                let mut attrs = Vec::new();
+                if let Some(c) = ltail {
+                    attrs.push(format!("ltail={}", quote(&format!("cluster_{c}"))));
+                }
+                if let Some(c) = lhead {
+                    attrs.push(format!("lhead={}", quote(&format!("cluster_{c}"))));
+                }
+                let attrs = if attrs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", attrs.join(", "))
+                };
+                lines.push(format!(
+                    "  {} -> {}{attrs};",
+                    quote(self.graph[tail].as_str()),
+                    quote(self.graph[head].as_str())
+                ));
+            }
+        }
+        for (a, b) in inner {
+            lines.push(format!(
+                "  {} -> {};",
+                quote(self.graph[a].as_str()),
+                quote(self.graph[b].as_str())
+            ));
+        }
+        lines.sort();
+        lines.dedup();
+        for l in lines {
+            s.push_str(&l);
+            s.push('\n');
         }
         s.push_str("}\n");
         s
     }
+}
+
+/// One end of a drawn edge: a resource, or a component's whole box.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum End {
+    Node(NodeIndex),
+    Box(String),
+}
+
+/// The DOT shape and fill colour of a resource type.
+pub fn style_of(t: ResourceType) -> (&'static str, &'static str) {
+    match t {
+        ResourceType::Node => ("box3d", "#bfdbfe"),
+        ResourceType::K3sServer => ("doubleoctagon", "#fcd34d"),
+        ResourceType::K3sAgent => ("octagon", "#fde68a"),
+        ResourceType::K8sObject => ("box", "#bbf7d0"),
+    }
+}
+
+/// A DOT string literal.
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 #[cfg(test)]

@@ -9,6 +9,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
 
+/// The reason of a delete whose resource left the stack.
+pub const NOT_IN_STACK: &str = "it is no longer in the stack";
+
 /// The plan file format this build writes.
 pub const PLAN_FORMAT_VERSION: &str = "1.0";
 
@@ -221,11 +224,6 @@ pub struct Plan {
     /// PLANFILE` finds the stack again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack_dir: Option<String>,
-    /// Variables set from outside the stack (`--var`, `STRATA_VAR_*`) when the
-    /// plan was made; `strata apply PLANFILE` uses them again. (Secrets are
-    /// never variables.)
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub variables: BTreeMap<String, String>,
     /// Changes in apply order: creates and updates in dependency order, then
     /// deletes in reverse dependency order. No-ops are included.
     pub changes: Vec<ResourceChange>,
@@ -234,6 +232,10 @@ pub struct Plan {
     /// Things the reader should know (unavailable secrets, reconciliations).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The stack's variables as resolved for this plan (set by the caller;
+    /// variables never hold secrets); `strata apply PLANFILE` uses them again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variables: BTreeMap<String, Value>,
 }
 
 /// Counts of planned actions, with replacements counted as a create and a delete.
@@ -380,10 +382,10 @@ pub fn plan(input: PlanInput<'_>, state: Option<&State>) -> Result<Plan, Vec<Pla
         state_location: None,
         stack_sha256: input.stack_sha256.to_string(),
         stack_dir: None,
-        variables: BTreeMap::new(),
         changes,
         output_changes,
         warnings,
+        variables: BTreeMap::new(),
     })
 }
 
@@ -558,7 +560,7 @@ fn plan_deletes(
                 address: addr.clone(),
                 rtype: prior.rtype,
                 action: Action::Delete,
-                reason: Some(if destroy { "destroy" } else { "it is no longer in the stack" }.into()),
+                reason: Some(if destroy { "destroy" } else { NOT_IN_STACK }.into()),
                 before: Some(prior.attributes.clone()),
                 before_sensitive: sensitive_paths(prior),
                 desired: None,

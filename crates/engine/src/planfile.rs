@@ -19,18 +19,74 @@ pub enum PlanFileError {
         source: std::io::Error,
     },
     /// Not a Strata plan file.
-    #[error("{path} is not a Strata plan file: {message}\n  hint: create one with `strata plan DIR -o {path}`")]
+    #[error("{path} is not a Strata plan file: {message}\n  hint: {}", invalid_hint(.path))]
     Invalid {
         /// The file.
         path: String,
         /// What is wrong.
         message: String,
     },
+    /// `plan -o` would write over a file that is not a plan.
+    #[error("refusing to write the plan to {path}: {why}\n  hint: save the plan under a name of its own, e.g. `-o {suggested}`")]
+    WouldOverwrite {
+        /// The file.
+        path: String,
+        /// What it is.
+        why: String,
+        /// A better name.
+        suggested: String,
+    },
     /// The plan no longer matches the state or the stack.
     #[error(
         "the saved plan is stale: {0}\n  hint: run `strata plan` again and review the new plan"
     )]
     Stale(String),
+}
+
+/// The hint for a file that is not a plan: never one that names the file as
+/// the place to write a plan, since it may be a stack's own file.
+fn invalid_hint(path: &str) -> String {
+    if path.ends_with(".toml") {
+        "this looks like a stack's file: pass the stack's directory to plan or apply it, and save plans with `strata plan DIR -o NAME.plan`".into()
+    } else {
+        "a plan file is made by `strata plan DIR -o NAME.plan`".into()
+    }
+}
+
+/// Refuses a plan file name that would overwrite something that is not a
+/// Strata plan, or that a stack would read as one of its own files.
+pub fn check_writable(path: &Path, stack_name: &str) -> Result<(), PlanFileError> {
+    let refuse = |why: String| PlanFileError::WouldOverwrite {
+        path: path.display().to_string(),
+        why,
+        suggested: format!("{stack_name}.plan"),
+    };
+    if path.extension().is_some_and(|e| e == "toml") {
+        return Err(refuse(
+            "a *.toml file in a stack directory is read as part of the stack".into(),
+        ));
+    }
+    if path.is_dir() {
+        return Err(refuse("it is a directory".into()));
+    }
+    if path.exists() && is_plan_file(path).is_err() {
+        return Err(refuse("it exists and is not a Strata plan".into()));
+    }
+    Ok(())
+}
+
+/// Whether `path` holds a Strata plan (of any format version).
+fn is_plan_file(path: &Path) -> Result<(), ()> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        format_version: String,
+        stack_sha256: String,
+    }
+    let text = std::fs::read(path).map_err(|_| ())?;
+    let head: Head = serde_json::from_slice(&text).map_err(|_| ())?;
+    (!head.format_version.is_empty() && head.stack_sha256.len() == 64)
+        .then_some(())
+        .ok_or(())
 }
 
 /// Writes a plan file atomically (temporary file + rename).

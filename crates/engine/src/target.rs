@@ -6,6 +6,9 @@ use crate::state::State;
 use crate::Address;
 use std::collections::{BTreeSet, HashMap};
 
+/// The reason of a replacement asked for with `--replace`.
+pub const REPLACE_REQUESTED: &str = "replacement requested with --replace";
+
 /// Keeps only the changes `targets` select. Creates and updates keep their
 /// dependencies too (a Deployment needs its namespace); deletes keep the
 /// resources that depend on the target (they must go first). Output changes
@@ -122,7 +125,7 @@ pub fn force_replace(
                     continue;
                 }
                 c.action = Action::Replace;
-                c.reason = Some("replacement requested with --replace".into());
+                c.reason = Some(REPLACE_REQUESTED.into());
                 if c.before.is_none() {
                     c.before = Some(p.attributes.clone());
                 }

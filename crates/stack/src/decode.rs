@@ -19,6 +19,11 @@ use strata_engine::AttrPath;
 pub struct VarOverrides {
     /// `(name, value, where it came from)` in increasing priority.
     pub values: Vec<(String, String, String)>,
+    /// Origins (as in `values`) that may name variables the stack does not
+    /// declare: such an override is skipped with a note instead of failing.
+    /// The environment's `STRATA_VAR_*` are, since one environment often
+    /// serves several stacks; `--var` flags are not.
+    pub lenient: std::collections::BTreeSet<String>,
 }
 
 /// Decodes a read stack. A stack without `[stack]` is decoded too (that is
@@ -51,6 +56,11 @@ pub fn decode(raw: &RawStack, overrides: &VarOverrides, diags: &mut Vec<Diagnost
         applications: Vec::new(),
         application_sets: Vec::new(),
         outputs: Vec::new(),
+        vars: d
+            .vars
+            .iter()
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .collect(),
     };
     for item in &raw.items {
         let what = format!("[{}]", item.address());
@@ -143,6 +153,17 @@ impl Decoder<'_> {
         }
         for (name, value, origin) in &overrides.values {
             let Some((node, span)) = raw.get(name).cloned() else {
+                if overrides.lenient.contains(origin) {
+                    self.diags.push(
+                        Diagnostic::global(
+                            "strata::unused-var",
+                            format!("{origin} sets `{name}`, which the stack does not declare in [vars]; it is ignored"),
+                        )
+                        .help("declare it in [vars] to use it, or unset the variable")
+                        .note(),
+                    );
+                    continue;
+                }
                 let mut d = Diagnostic::global(
                     "strata::unknown-var",
                     format!(

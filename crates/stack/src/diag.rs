@@ -81,6 +81,8 @@ pub enum Severity {
     Error,
     /// Worth knowing; the stack can still be used.
     Warning,
+    /// For information: something was set aside, nothing is wrong.
+    Note,
 }
 
 /// A problem in a stack.
@@ -148,6 +150,12 @@ impl Diagnostic {
     /// Turns the diagnostic into a warning.
     pub fn warning(mut self) -> Self {
         self.severity = Severity::Warning;
+        self
+    }
+
+    /// Turns the diagnostic into a note.
+    pub fn note(mut self) -> Self {
+        self.severity = Severity::Note;
         self
     }
 }
@@ -382,19 +390,26 @@ fn view_at(
 /// Renders diagnostics for a terminal (colors when `color`), errors first in
 /// the order found, then a count.
 pub fn render(sources: &Sources, diags: &[Diagnostic], color: bool) -> String {
+    render_width(sources, diags, color, 100)
+}
+
+/// Renders diagnostics with messages and hints wrapped at `width` columns
+/// (`usize::MAX`: never, so that commands in hints stay on one line).
+pub fn render_width(sources: &Sources, diags: &[Diagnostic], color: bool, width: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
+        .with_width(width)
         .with_context_lines(1);
     let mut out = String::new();
     for d in diags {
         let severity = match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         };
         let (source, label, message) = match &d.primary {
             Some((span, text)) => view_at(sources, *span, d.message.clone(), text.clone()),
@@ -432,7 +447,10 @@ pub fn render(sources: &Sources, diags: &[Diagnostic], color: bool) -> String {
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let warnings = diags.len() - errors;
+    let warnings = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     if errors > 0 {
         out.push_str(&format!(
             "{errors} error{} found{}\n",

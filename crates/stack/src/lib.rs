@@ -10,6 +10,7 @@ pub mod diag;
 pub mod expand;
 pub mod fields;
 pub mod formats;
+pub mod json_schema;
 pub mod k8s;
 pub mod load;
 pub mod model;
@@ -101,7 +102,7 @@ pub fn load_with(
 ) -> Result<Stack, StackErrors> {
     let mut diags = Vec::new();
     let mut raw = load::read_stack(dir, &mut diags);
-    if raw.sources.files().is_empty() {
+    if raw.sources.files().is_empty() || diags.iter().any(|d| d.code == load::NOT_A_STACK) {
         return Err(StackErrors {
             sources: raw.sources,
             diagnostics: diags,

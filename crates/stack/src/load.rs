@@ -33,6 +33,9 @@ pub const K8S_SECTIONS: &[&str] = &[
     "application_set",
 ];
 
+/// The code of the error for a directory that holds no stack.
+pub const NOT_A_STACK: &str = "strata::not-a-stack";
+
 /// Top-level tables that are not components.
 pub const SETTINGS: &[&str] = &["stack", "vars", "secrets", "ssh"];
 
@@ -161,6 +164,7 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
         );
         return raw;
     }
+    let first_diag = diags.len();
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut queue: Vec<(PathBuf, Option<Span>)> = files.into_iter().map(|f| (f, None)).collect();
     let mut idx = 0;
@@ -202,6 +206,34 @@ pub fn read_stack(dir: &Path, diags: &mut Vec<Diagnostic>) -> RawStack {
         for entry in table.entries {
             merge_entry(&mut raw, entry, &mut decls, &mut queue, diags);
         }
+    }
+    // A directory none of whose files declares any Strata table is not a
+    // stack at all (a project's root, a chart): one short error, not one per
+    // foreign table.
+    let strata_tables = raw.stack.is_some()
+        || raw.ssh.is_some()
+        || !raw.vars.is_empty()
+        || !raw.secrets.is_empty()
+        || !raw.items.is_empty();
+    if !strata_tables && !unreadable {
+        diags.truncate(first_diag);
+        let n = raw.sources.files().len();
+        diags.push(
+            Diagnostic::error(
+                NOT_A_STACK,
+                Span::new(0, 0..0),
+                format!(
+                    "{} is not a stack: no [stack] or other Strata table in its {n} *.toml file{}",
+                    dir.display(),
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+            .label("not a stack file")
+            .help(
+                "pass a stack's directory (`strata plan stacks/production`) or run from inside one",
+            ),
+        );
+        return raw;
     }
     // A file with TOML syntax errors may hold the [stack] table: its syntax
     // errors are the problem to report, not a missing [stack].

@@ -597,4 +597,6 @@ pub struct StackModel {
     pub application_sets: Vec<AppSetDecl>,
     /// Outputs.
     pub outputs: Vec<OutputDecl>,
+    /// `[vars]` as resolved (overrides applied), by name.
+    pub vars: std::collections::BTreeMap<String, serde_json::Value>,
 }

@@ -7,9 +7,14 @@ mod markdown;
 mod text;
 
 pub use drift::{drift_summary, drift_to_json, drift_to_markdown, drift_to_text, owner_note};
-pub use json::{gitlab_report, to_json};
-pub use markdown::to_markdown;
-pub use text::to_text;
+pub use json::{
+    gitlab_report, provider_name, to_json, JSON_FORMAT_VERSION, STRATA_JSON_VERSION,
+    TERRAFORM_FORMAT_VERSION,
+};
+pub use markdown::{
+    to_markdown, to_markdown_with, MarkdownOptions, GITHUB_COMMENT_LIMIT, GITLAB_COMMENT_LIMIT,
+};
+pub use text::{to_text, to_text_with, TextOptions};
 
 use crate::plan::{Action, Plan, ResourceChange};
 use crate::{AttrPath, KNOWN_AFTER_APPLY, SENSITIVE};
@@ -28,6 +33,67 @@ pub(crate) enum Line {
     TextDiff(String, String),
     /// A multi-line attribute that appears.
     AddedText(String, String),
+    /// A large value folded to its size and digest: the marker (`+`, `-`,
+    /// `~`), the path and the description.
+    Folded(char, String, String),
+}
+
+/// Values longer than this many lines are folded unless asked for in full.
+const FOLD_LINES: usize = 20;
+/// Single-line values longer than this many characters are folded too.
+const FOLD_CHARS: usize = 1000;
+/// Diffs longer than this many lines are folded.
+const FOLD_DIFF_LINES: usize = 40;
+
+/// `85 lines, sha256:0a1b2c3d4e5f` for a large string.
+fn digest(text: &str) -> String {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+    let lines = text.lines().count();
+    let size = if lines > 1 {
+        format!("{lines} lines")
+    } else {
+        format!("{} characters", text.chars().count())
+    };
+    format!("{size}, sha256:{}", &hash[..12])
+}
+
+/// True when a value is too large to show unless asked for in full.
+fn is_large(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.lines().count() > FOLD_LINES || s.len() > FOLD_CHARS,
+        _ => false,
+    }
+}
+
+/// Folds the large values among `lines` (nothing when `full`).
+pub(crate) fn fold(lines: Vec<Line>, full: bool) -> Vec<Line> {
+    if full {
+        return lines;
+    }
+    lines
+        .into_iter()
+        .map(|l| match l {
+            Line::AddedText(p, text) if is_large(&Value::String(text.clone())) => {
+                Line::Folded('+', p, format!("({})", digest(&text)))
+            }
+            Line::TextDiff(p, d) if d.lines().count() > FOLD_DIFF_LINES => {
+                let changed = d
+                    .lines()
+                    .filter(|l| {
+                        (l.starts_with('+') && !l.starts_with("+++"))
+                            || (l.starts_with('-') && !l.starts_with("---"))
+                    })
+                    .count();
+                Line::Folded(
+                    '~',
+                    p,
+                    format!("({changed} lines added or removed; the diff is folded)"),
+                )
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// The lines describing a change, in attribute order.
@@ -70,7 +136,7 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
         Action::Delete => {
             if let Some(before) = &c.before {
                 for (p, v) in leaves(before) {
-                    lines.push(Line::Removed(p.to_string(), show_before(&p, v)));
+                    lines.push(removed(&p, v, show_before(&p, v)));
                 }
             }
         }
@@ -85,7 +151,7 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
                     }
                     (Some(v), None) => {
                         for (sub, leaf) in leaves_at(p, v) {
-                            lines.push(Line::Removed(sub.to_string(), show_before(&sub, leaf)));
+                            lines.push(removed(&sub, leaf, show_before(&sub, leaf)));
                         }
                     }
                     (Some(Value::String(b)), Some(Value::String(n)))
@@ -121,9 +187,20 @@ pub(crate) fn change_lines(c: &ResourceChange) -> Vec<Line> {
     lines
 }
 
+/// A value that goes away; a large one keeps its size and digest so that the
+/// line stays readable even in full (the stack no longer has it anyway).
+fn removed(p: &AttrPath, v: &Value, shown: String) -> Line {
+    match v {
+        Value::String(s) if is_large(v) && shown != SENSITIVE => {
+            Line::Folded('-', p.to_string(), format!("({})", digest(s)))
+        }
+        _ => Line::Removed(p.to_string(), shown),
+    }
+}
+
 fn added(p: &AttrPath, v: &Value, shown: String) -> Line {
     match v {
-        Value::String(s) if s.contains('\n') && shown != SENSITIVE => {
+        Value::String(s) if (s.contains('\n') || s.len() > FOLD_CHARS) && shown != SENSITIVE => {
             Line::AddedText(p.to_string(), s.clone())
         }
         _ => Line::Added(p.to_string(), shown),
@@ -183,6 +260,17 @@ pub fn summary_line(plan: &Plan) -> String {
         s.replace,
         s.delete - s.replace
     )
+}
+
+/// What the plan compared: `stack "production" against state/production.json (serial 7)`.
+pub fn compared_line(plan: &Plan) -> String {
+    let against = match (plan.lineage, &plan.state_location) {
+        (Some(_), Some(at)) => format!("against {at} (serial {})", plan.serial),
+        (Some(_), None) => format!("against state serial {}", plan.serial),
+        (None, Some(at)) => format!("against no state yet ({at} does not exist)"),
+        (None, None) => "against no state yet".to_string(),
+    };
+    format!("stack {:?} {against}", plan.stack)
 }
 
 /// The verb phrase for an action ("will be created").

@@ -1,9 +1,20 @@
-//! The terminal renderer.
+//! The terminal renderer: the summary and any warnings first, a one-line
+//! legend, then each change with its attributes (large values folded).
 
-use super::{change_lines, marker, scalar, summary_line, verb, Line};
+use super::{change_lines, compared_line, fold, marker, scalar, summary_line, verb, Line};
 use crate::plan::{Action, Plan};
 use owo_colors::{OwoColorize, Style};
 use std::fmt::Write;
+
+/// How to render a plan for a terminal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// ANSI colors.
+    pub color: bool,
+    /// Show large values (dashboards, chart values) in full instead of a
+    /// digest and a line count.
+    pub full: bool,
+}
 
 struct Palette {
     create: Style,
@@ -48,33 +59,36 @@ impl Palette {
     }
 }
 
-/// Renders a plan for a terminal; `color` turns ANSI colors on.
+/// Renders a plan for a terminal; `color` turns ANSI colors on. Large values
+/// are folded (see [`to_text_with`]).
 pub fn to_text(plan: &Plan, color: bool) -> String {
-    let pal = Palette::new(color);
+    to_text_with(plan, &TextOptions { color, full: false })
+}
+
+/// Renders a plan for a terminal.
+pub fn to_text_with(plan: &Plan, opts: &TextOptions) -> String {
+    let pal = Palette::new(opts.color);
     let mut s = String::new();
-    let against = match (plan.lineage, &plan.state_location) {
-        (Some(_), Some(at)) => format!("against {at}, serial {}", plan.serial),
-        (Some(_), None) => format!("state serial {}", plan.serial),
-        (None, Some(at)) => format!("no state yet at {at}"),
-        (None, None) => "no state yet".to_string(),
-    };
-    let _ = writeln!(
-        s,
-        "{}",
-        format!("Stack {:?} ({against})", plan.stack).style(pal.bold)
-    );
+    let _ = writeln!(s, "{}", summary_line(plan).style(pal.bold));
+    let mut compared = compared_line(plan);
+    compared[..1].make_ascii_uppercase();
+    let _ = writeln!(s, "{compared}.");
+    for w in &plan.warnings {
+        let _ = writeln!(s, "{} {w}", "Warning:".style(pal.update));
+    }
     let changed: Vec<_> = plan.changed().collect();
     if !changed.is_empty() {
         let _ = writeln!(
             s,
-            "\nResource actions are shown with these symbols:\n  {} create\n  {} update in place\n  {} delete and create again\n  {} delete\n\nStrata will perform the following actions, in this order:",
+            "\n{} create  {} update in place  {} replace  {} delete   (in apply order)",
             "+".style(pal.create),
             "~".style(pal.update),
             "-/+".style(pal.replace),
             "-".style(pal.delete),
         );
     }
-    for c in changed {
+    let mut folded = false;
+    for c in &changed {
         let st = pal.action(c.action);
         let _ = writeln!(s);
         let _ = writeln!(
@@ -92,13 +106,10 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
             c.address,
             c.rtype
         );
-        for line in change_lines(c) {
-            write_line(
-                &mut s,
-                &line,
-                &pal,
-                c.replace_paths.iter().map(ToString::to_string).collect(),
-            );
+        let replace_paths: Vec<String> = c.replace_paths.iter().map(ToString::to_string).collect();
+        for line in fold(change_lines(c), opts.full) {
+            folded |= matches!(line, Line::Folded('+' | '~', ..));
+            write_line(&mut s, &line, &pal, &replace_paths);
         }
     }
     let outputs: Vec<_> = plan
@@ -128,14 +139,20 @@ pub fn to_text(plan: &Plan, color: bool) -> String {
             };
         }
     }
-    let _ = writeln!(s, "\n{}", summary_line(plan).style(pal.bold));
-    for w in &plan.warnings {
-        let _ = writeln!(s, "{} {w}", "Warning:".style(pal.update));
+    if !changed.is_empty() {
+        let _ = writeln!(s, "\n{}", summary_line(plan).style(pal.bold));
+    }
+    if folded {
+        let _ = writeln!(
+            s,
+            "{}",
+            "Large values are shown as their size and digest; --full shows them.".style(pal.dim)
+        );
     }
     s
 }
 
-fn write_line(s: &mut String, line: &Line, pal: &Palette, replace_paths: Vec<String>) {
+fn write_line(s: &mut String, line: &Line, pal: &Palette, replace_paths: &[String]) {
     let forces = |p: &str| {
         if replace_paths.iter().any(|r| r == p) {
             " # forces replacement"
@@ -152,6 +169,21 @@ fn write_line(s: &mut String, line: &Line, pal: &Palette, replace_paths: Vec<Str
             "~".style(pal.update),
             forces(p)
         ),
+        Line::Folded(m, p, what) => {
+            let st = match m {
+                '+' => pal.create,
+                '-' => pal.delete,
+                _ => pal.update,
+            };
+            let sep = if *m == '~' { ":" } else { " =" };
+            writeln!(
+                s,
+                "      {} {p}{sep} {}{}",
+                m.style(st),
+                what.style(pal.dim),
+                forces(p)
+            )
+        }
         Line::AddedText(p, text) => {
             let _ = writeln!(s, "      {} {p} = <<EOT", "+".style(pal.create));
             for l in text.lines() {
