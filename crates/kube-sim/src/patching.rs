@@ -144,6 +144,7 @@ fn server_side_apply(
     let precondition = meta::resource_version(&config).to_string();
     let api_version = rt.api_version();
     let now = meta::now();
+    let normalize = |v: &mut Value| write::normalize(rt, v);
     let a = Apply {
         manager,
         force: req.flag("force"),
@@ -151,6 +152,7 @@ fn server_side_apply(
         now: &now,
         ignore_status: rt.status && sub != "status",
         subresource: sub,
+        normalize: Some(&normalize),
     };
     let cursor = Cursor::root(&rt.schema);
     let ctx = Ctx {
