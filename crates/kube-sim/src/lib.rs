@@ -34,6 +34,7 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod tls;
+pub mod validate;
 pub mod validation;
 pub mod watch;
 pub mod web;

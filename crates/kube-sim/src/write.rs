@@ -154,9 +154,11 @@ fn prepare_create(
     } else {
         m.shift_remove("generation");
     }
+    crate::validate::decode(rt, &obj)?;
     normalize(rt, &mut obj);
     let name = meta::name(&obj).to_string();
     validate_name(rt, &name)?;
+    crate::validate::create(rt, &obj)?;
     if rt.status {
         if let Some(o) = obj.as_object_mut() {
             o.shift_remove("status");
@@ -316,8 +318,14 @@ pub fn update(
     };
     next["apiVersion"] = json!(rt.api_version());
     next["kind"] = json!(rt.kind);
+    if ctx.subresource != "status" {
+        crate::validate::decode(rt, &next)?;
+    }
     crate::defaults::keep_allocated(rt, old, &mut next);
     normalize(rt, &mut next);
+    if ctx.subresource != "status" {
+        crate::validate::update(rt, old, &next)?;
+    }
     if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
         let g = old
             .pointer("/metadata/generation")

@@ -83,16 +83,24 @@ pub fn keep_allocated(old: &Value, new: &mut Value) {
             }
         }
     }
-    if !exposes_node_ports(s) {
-        return;
-    }
     let old_ports: Vec<&Value> = old_spec
         .get("ports")
         .and_then(Value::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
+    let exposes = exposes_node_ports(s);
     if let Some(ports) = s.get_mut("ports").and_then(Value::as_array_mut) {
         for p in ports.iter_mut().filter_map(Value::as_object_mut) {
+            if !exposes {
+                // A Service that stops exposing node ports gives back the allocated ones.
+                let allocated = old_ports
+                    .iter()
+                    .any(|o| o.get("nodePort") == p.get("nodePort"));
+                if !node_port_unset(p) && allocated {
+                    p.shift_remove("nodePort");
+                }
+                continue;
+            }
             if !node_port_unset(p) {
                 continue;
             }
