@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod builtin_schema;
 pub mod config;
 pub mod controllers;
 pub mod crd;

@@ -181,8 +181,8 @@ fn prepare_create(
 /// What the server does to every incoming object before validation: pruning of fields a CRD
 /// schema does not declare, then defaulting.
 pub fn normalize(rt: &ResourceType, obj: &mut Value) {
-    if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
-        crate::validation::prune(obj, schema);
+    if let Some(schema) = crate::validation::schema_of(rt) {
+        crate::validation::prune(obj, &schema);
     }
     crate::defaults::apply(rt, obj);
 }

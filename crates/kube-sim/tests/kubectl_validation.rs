@@ -303,3 +303,61 @@ fn immutable_fields_are_refused_with_the_real_messages() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+const TYPO: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typo\n  namespace: default\nspec:\n  replica: 3\n  selector:\n    matchLabels: {app: typo}\n  template:\n    metadata:\n      labels: {app: typo}\n    spec:\n      containers:\n      - name: typo\n        image: typo:1\n        imagePolicy: Always\n";
+
+#[test]
+fn unknown_fields_of_built_in_kinds_follow_field_validation() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let f = k.write_manifest("typo.yaml", TYPO);
+    let f = f.to_str().unwrap();
+
+    // Strict (kubectl's default): server-side apply and create refuse, naming every field.
+    let err = k.fails(&["apply", "--server-side", "-f", f]);
+    assert!(
+        err.contains(".spec.replica: field not declared in schema")
+            && err.contains(
+                ".spec.template.spec.containers[0].imagePolicy: field not declared in schema"
+            ),
+        "{err}"
+    );
+    let err = k.fails(&["create", "-f", f]);
+    assert!(
+        err.contains("strict decoding error: unknown field \"spec.replica\", unknown field \"spec.template.spec.containers[0].imagePolicy\""),
+        "{err}"
+    );
+
+    // Warn: stored without the unknown fields, with a warning per field.
+    let out = k.run(&["create", "--validate=warn", "-f", f]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Warning: unknown field \"spec.replica\""),
+        "{stderr}"
+    );
+    let live = k.get_json(&["deployment", "typo"]);
+    assert!(live["spec"].get("replica").is_none(), "{live}");
+    assert_eq!(live["spec"]["replicas"], 1);
+    assert!(live["spec"]["template"]["spec"]["containers"][0]
+        .get("imagePolicy")
+        .is_none());
+
+    // Ignore: dropped silently.
+    k.ok(&["delete", "deployment", "typo"]);
+    let out = k.run(&["apply", "--server-side", "--validate=false", "-f", f]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim(), "");
+    let live = k.get_json(&["deployment", "typo", "--show-managed-fields"]);
+    assert!(live["spec"].get("replica").is_none(), "{live}");
+    let owned = live["metadata"]["managedFields"].to_string();
+    assert!(!owned.contains("f:replica\""), "never owned: {owned}");
+}
