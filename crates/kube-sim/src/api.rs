@@ -175,6 +175,18 @@ fn respond(code: u16, v: &Value) -> ApiResult<Response<Body>> {
     Ok(web::json(code, v))
 }
 
+/// A response carrying `Warning` headers (code 299), as the API server sends them.
+fn respond_warning(code: u16, v: &Value, warnings: &[String]) -> ApiResult<Response<Body>> {
+    let mut resp = web::json(code, v);
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(w.clone()));
+        if let Ok(h) = hyper::header::HeaderValue::from_str(&text) {
+            resp.headers_mut().append("warning", h);
+        }
+    }
+    Ok(resp)
+}
+
 fn resource(
     sim: &Arc<Sim>,
     req: &Request,
@@ -222,7 +234,7 @@ fn resource(
         }
         (&Method::POST, None) => {
             let body = req.body_value()?;
-            crate::validation::check(req, rt, &body, false)?;
+            let warnings = crate::validation::check(req, rt, &body, false)?;
             let body_ns = crate::meta::namespace(&body);
             if rt.namespaced && !body_ns.is_empty() && body_ns != ns {
                 return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
@@ -239,7 +251,7 @@ fn resource(
                 write::create(&mut st, rt, &ns, body, &ctx)?
             };
             sim.changed();
-            respond(201, &read::served(rt, &created))
+            respond_warning(201, &read::served(rt, &created), &warnings)
         }
         (&Method::PUT, Some(name)) => {
             let mut st = sim.state();
@@ -251,7 +263,7 @@ fn resource(
             }
             let live = read::get(&st, rt, &ns, name)?;
             let body = req.body_value()?;
-            crate::validation::check(req, rt, &body, false)?;
+            let warnings = crate::validation::check(req, rt, &body, false)?;
             let manager = patching::manager_of(req);
             let sub = if sub == "finalize" { "" } else { sub };
             let ctx = Ctx {
@@ -263,15 +275,15 @@ fn resource(
             let (out, _) = write::update(&mut st, rt, &live, body, &ctx)?;
             drop(st);
             sim.changed();
-            respond(200, &read::served(rt, &out))
+            respond_warning(200, &read::served(rt, &out), &warnings)
         }
         (&Method::PATCH, Some(name)) => {
-            let (code, out) = {
+            let (code, out, warnings) = {
                 let mut st = sim.state();
                 patching::patch(&mut st, rt, &ns, name, sub, req)?
             };
             sim.changed();
-            respond(code, &out)
+            respond_warning(code, &out, &warnings)
         }
         (&Method::DELETE, Some(name)) => {
             let (policy, dry_run) = delete_options(req)?;
