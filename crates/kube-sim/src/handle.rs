@@ -77,7 +77,7 @@ impl SimServer {
         )
         .with_context(|| format!("writing kubeconfig {}", kubeconfig.display()))?;
         state.dirty = true;
-        let sim = Sim::new(config, token.clone(), state);
+        let sim = Sim::new(config, token.clone(), state, ca_pem.clone());
         let (stop, stop_rx) = watch::channel(false);
         let tls = certs.map(|c| c.server_config);
         let sim2 = sim.clone();

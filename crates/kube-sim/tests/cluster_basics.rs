@@ -74,3 +74,33 @@ async fn health_endpoints_delete_status_and_preconditions() {
     assert_eq!(ns["kind"], "Namespace", "{}", r.body);
     assert_eq!(ns["status"]["phase"], "Terminating");
 }
+
+#[test]
+fn every_namespace_gets_a_default_service_account_and_the_root_ca() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    k.ok(&["create", "namespace", "team"]);
+    let ready = eventually(std::time::Duration::from_secs(5), || {
+        k.run(&["get", "serviceaccount", "default", "-n", "team"])
+            .status
+            .success()
+            && k.run(&["get", "configmap", "kube-root-ca.crt", "-n", "team"])
+                .status
+                .success()
+    });
+    assert!(ready, "default ServiceAccount and kube-root-ca.crt appear");
+    let ca = k.get_json(&["configmap", "kube-root-ca.crt", "-n", "team"]);
+    assert_eq!(
+        ca["data"]["ca.crt"].as_str().unwrap(),
+        srv.ca_pem().unwrap(),
+        "the CA clients trust"
+    );
+    let svc = k.get_json(&["service", "kubernetes", "-n", "default"]);
+    assert_eq!(svc["spec"]["clusterIP"], "10.43.0.1");
+    assert_eq!(svc["spec"]["ports"][0]["port"], 443);
+    // A namespace being deleted does not get them back.
+    k.ok(&["delete", "namespace", "team"]);
+    assert!(eventually(std::time::Duration::from_secs(5), || {
+        !k.run(&["get", "namespace", "team"]).status.success()
+    }));
+}
