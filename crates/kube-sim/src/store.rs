@@ -63,6 +63,9 @@ pub struct State {
     tx: broadcast::Sender<Arc<WatchEvent>>,
     /// Whether there are unsaved changes.
     pub dirty: bool,
+    /// Whether the garbage collector has something to look at: an object was removed, or one
+    /// with owners or being deleted was written, since it last looked.
+    pub gc_dirty: bool,
 }
 
 impl Default for State {
@@ -82,6 +85,7 @@ impl State {
             history: VecDeque::new(),
             tx,
             dirty: false,
+            gc_dirty: true,
         }
     }
 
@@ -143,6 +147,11 @@ impl State {
 
     /// Stores an object under a fresh resourceVersion and notifies watchers.
     pub fn put(&mut self, key: &ResKey, mut obj: Value, kind: EventType) -> Value {
+        if let Some(m) = obj.get("metadata") {
+            if m.get("ownerReferences").is_some() || m.get("deletionTimestamp").is_some() {
+                self.gc_dirty = true;
+            }
+        }
         self.rv += 1;
         let rv = self.rv;
         crate::meta::meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
@@ -168,6 +177,7 @@ impl State {
             .objects
             .get_mut(key)?
             .remove(&(ns.to_string(), name.to_string()))?;
+        self.gc_dirty = true;
         self.rv += 1;
         let rv = self.rv;
         crate::meta::meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
