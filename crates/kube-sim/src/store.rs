@@ -45,6 +45,8 @@ pub struct WatchEvent {
     pub object: Value,
     /// resourceVersion of the change.
     pub rv: u64,
+    /// The object before a modification, for watches whose selection it may leave or enter.
+    pub prev: Option<Value>,
 }
 
 /// Namespace and name of an object.
@@ -157,7 +159,8 @@ impl State {
         crate::meta::meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
         let ns = crate::meta::namespace(&obj).to_string();
         let name = crate::meta::name(&obj).to_string();
-        self.objects
+        let prev = self
+            .objects
             .entry(key.clone())
             .or_default()
             .insert((ns.clone(), name), obj.clone());
@@ -167,6 +170,7 @@ impl State {
             kind,
             object: obj.clone(),
             rv,
+            prev: prev.filter(|_| kind == EventType::Modified),
         });
         obj
     }
@@ -187,6 +191,7 @@ impl State {
             kind: EventType::Deleted,
             object: obj.clone(),
             rv,
+            prev: None,
         });
         Some(obj)
     }
