@@ -390,3 +390,37 @@ fn custom_resources_are_validated_against_their_crd_schema() {
     let live = k.get_json(&["clusters.postgresql.cnpg.io", "db"]);
     assert_eq!(live["spec"]["primaryUpdateStrategy"], "unsupervised");
 }
+
+#[test]
+fn an_object_being_deleted_takes_no_new_finalizers() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let f = k.write_manifest(
+        "held.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: default\n  finalizers: [example.com/keep]\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", f.to_str().unwrap()]);
+    k.ok(&["delete", "configmap", "held", "--wait=false"]);
+    let err = k.fails(&[
+        "patch",
+        "configmap",
+        "held",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":["example.com/keep","example.com/more"]}}"#,
+    ]);
+    assert!(
+        err.contains("metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/more\"}"),
+        "{err}"
+    );
+    // Removing the last finalizer lets it go.
+    k.ok(&[
+        "patch",
+        "configmap",
+        "held",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(!k.run(&["get", "configmap", "held"]).status.success());
+}

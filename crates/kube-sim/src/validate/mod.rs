@@ -137,6 +137,7 @@ pub fn create(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
 /// Validates an update: the new object itself, then the fields that may not change.
 pub fn update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
     let mut changed = Errs::default();
+    meta::finalizers_update(old, new, &mut changed);
     immutable::check(rt, old, new, &mut changed);
     let mut errs = object(rt, new);
     // The real validators check workloads and role bindings before their immutable fields,
