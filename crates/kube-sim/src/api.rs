@@ -307,6 +307,7 @@ fn resource(
             let (policy, dry_run) = delete_options(req)?;
             let mut st = sim.state();
             let (labels, fields) = read::selectors(req)?;
+            read::check_field_selector(rt, &fields)?;
             let doomed = read::matching(&st, rt, t.namespace.as_deref(), &labels, &fields);
             let mut items = vec![];
             for o in doomed {

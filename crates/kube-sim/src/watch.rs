@@ -71,6 +71,7 @@ pub fn start(
     req: &Request,
 ) -> ApiResult<Response<Body>> {
     let (labels, fields) = selectors(req)?;
+    crate::read::check_field_selector(&rt, &fields)?;
     let ns = if rt.namespaced { ns } else { None };
     let filter = Filter {
         rt: rt.clone(),

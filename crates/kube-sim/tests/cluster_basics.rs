@@ -104,3 +104,29 @@ fn every_namespace_gets_a_default_service_account_and_the_root_ca() {
         !k.run(&["get", "namespace", "team"]).status.success()
     }));
 }
+
+#[test]
+fn unsupported_field_selectors_are_refused() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let err = k.fails(&["get", "configmaps", "--field-selector", "data.a=1"]);
+    assert!(err.contains("field label not supported: data.a"), "{err}");
+    let err = k.fails(&[
+        "get",
+        "helmcharts",
+        "-A",
+        "--field-selector",
+        "spec.chart=x",
+    ]);
+    assert!(
+        err.contains("\"spec.chart\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""),
+        "{err}"
+    );
+    k.ok(&["get", "secrets", "--field-selector", "type=Opaque"]);
+    k.ok(&[
+        "get",
+        "configmaps",
+        "--field-selector",
+        "metadata.name=kube-root-ca.crt",
+    ]);
+}
