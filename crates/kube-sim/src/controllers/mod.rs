@@ -3,6 +3,7 @@
 //! wakes after writes and on a short tick.
 
 pub mod cluster;
+pub mod crds;
 pub mod gc;
 pub mod helm;
 pub mod namespaces;
@@ -64,6 +65,7 @@ pub async fn run(sim: Arc<Sim>, mut stop: watch::Receiver<bool>) {
                 round |= namespaces::pass(&mut st);
                 round |= cluster::pass(&mut st, sim.ca_pem.as_deref());
                 round |= gc::pass(&mut st);
+                round |= crds::pass(&mut st);
                 round |= helm.pass(&mut st);
                 round |= rollouts.pass(&mut st, sim.config.rollout_delay);
                 changed |= round;
