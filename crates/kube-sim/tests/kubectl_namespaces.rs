@@ -158,3 +158,57 @@ fn a_deleted_crd_waits_for_its_custom_resources_and_their_finalizers() {
         "the CRD goes once its last custom resource is gone"
     );
 }
+
+#[test]
+fn a_namespace_stuck_in_terminating_says_what_remains() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    k.ok(&["create", "namespace", "stuck"]);
+    let held = k.write_manifest(
+        "held.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: stuck\n  finalizers: [example.com/hold]\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", held.to_str().unwrap()]);
+    k.ok(&["delete", "namespace", "stuck", "--wait=false"]);
+    let condition = |k: &Kubectl, t: &str| -> serde_json::Value {
+        let ns = k.get_json(&["namespace", "stuck"]);
+        ns["status"]["conditions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["type"] == t).cloned())
+            .unwrap_or_default()
+    };
+    let settled = eventually(Duration::from_secs(5), || {
+        condition(&k, "NamespaceContentRemaining")["message"]
+            == "Some resources are remaining: configmaps. has 1 resource instances"
+    });
+    assert!(settled, "{}", condition(&k, "NamespaceContentRemaining"));
+    let c = condition(&k, "NamespaceContentRemaining");
+    assert_eq!(
+        (c["status"].as_str(), c["reason"].as_str()),
+        (Some("True"), Some("SomeResourcesRemain"))
+    );
+    let f = condition(&k, "NamespaceFinalizersRemaining");
+    assert_eq!(f["status"], "True");
+    assert_eq!(f["reason"], "SomeFinalizersRemain");
+    assert_eq!(
+        f["message"],
+        "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+    );
+    assert_eq!(
+        condition(&k, "NamespaceDeletionDiscoveryFailure")["status"],
+        "False"
+    );
+    k.ok(&[
+        "patch",
+        "configmap",
+        "held",
+        "-n",
+        "stuck",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(eventually(Duration::from_secs(5), || {
+        !k.run(&["get", "namespace", "stuck"]).status.success()
+    }));
+}
