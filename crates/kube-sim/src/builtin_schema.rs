@@ -2,8 +2,7 @@
 //! `k8s-openapi` (its `schemars` feature): what field validation (`fieldValidation=Strict`,
 //! `Warn`) and pruning check unknown fields against. Generated once per kind, on first use.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use k8s_openapi::api::{apps, autoscaling, batch, coordination, core, networking, policy, rbac};
 use k8s_openapi::api::{scheduling, storage};
@@ -11,22 +10,48 @@ use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::Value;
 
-type Cache = Mutex<HashMap<(String, String, String), Option<Arc<Value>>>>;
+/// The built-in kinds with a schema here, as (group, version, kind).
+const KINDS: &[(&str, &str, &str)] = &[
+    ("", "v1", "Namespace"),
+    ("", "v1", "ConfigMap"),
+    ("", "v1", "Secret"),
+    ("", "v1", "Service"),
+    ("", "v1", "ServiceAccount"),
+    ("", "v1", "PersistentVolumeClaim"),
+    ("", "v1", "Node"),
+    ("", "v1", "Pod"),
+    ("", "v1", "Event"),
+    ("apps", "v1", "Deployment"),
+    ("apps", "v1", "StatefulSet"),
+    ("apps", "v1", "DaemonSet"),
+    ("apps", "v1", "ReplicaSet"),
+    ("batch", "v1", "Job"),
+    ("batch", "v1", "CronJob"),
+    ("autoscaling", "v2", "HorizontalPodAutoscaler"),
+    ("autoscaling", "v1", "HorizontalPodAutoscaler"),
+    ("policy", "v1", "PodDisruptionBudget"),
+    ("storage.k8s.io", "v1", "StorageClass"),
+    ("coordination.k8s.io", "v1", "Lease"),
+    ("rbac.authorization.k8s.io", "v1", "Role"),
+    ("rbac.authorization.k8s.io", "v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
+    ("networking.k8s.io", "v1", "NetworkPolicy"),
+    ("networking.k8s.io", "v1", "Ingress"),
+    ("scheduling.k8s.io", "v1", "PriorityClass"),
+];
 
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
+static SCHEMAS: [OnceLock<Option<Arc<Value>>>; KINDS.len()] =
+    [const { OnceLock::new() }; KINDS.len()];
 
 /// The schema of built-in `group/version` `kind`, or `None` for kinds without one here.
 pub fn schema(group: &str, version: &str, kind: &str) -> Option<Arc<Value>> {
-    let key = (group.to_string(), version.to_string(), kind.to_string());
-    if let Some(s) = cache().lock().ok()?.get(&key) {
-        return s.clone();
-    }
-    let generated = generate(group, version, kind).map(Arc::new);
-    cache().lock().ok()?.insert(key, generated.clone());
-    generated
+    let i = KINDS
+        .iter()
+        .position(|(g, v, k)| *g == group && *v == version && *k == kind)?;
+    SCHEMAS[i]
+        .get_or_init(|| generate(group, version, kind).map(Arc::new))
+        .clone()
 }
 
 fn of<T: JsonSchema>() -> Value {

@@ -174,6 +174,14 @@ fn prepare_create(
             return Err(ApiError::invalid(&rt.group, &rt.kind, &name, &causes));
         }
         crate::crd::establish(&mut obj, now);
+        // The API server removes a CRD only after its custom resources are gone.
+        let m = meta::meta_mut(&mut obj);
+        let list = m.entry("finalizers").or_insert_with(|| json!([]));
+        if let Some(a) = list.as_array_mut() {
+            if !a.contains(&json!(crate::crd::CLEANUP_FINALIZER)) {
+                a.push(json!(crate::crd::CLEANUP_FINALIZER));
+            }
+        }
     }
     Ok(obj)
 }

@@ -361,3 +361,66 @@ fn unknown_fields_of_built_in_kinds_follow_field_validation() {
     let owned = live["metadata"]["managedFields"].to_string();
     assert!(!owned.contains("f:replica\""), "never owned: {owned}");
 }
+
+#[test]
+fn custom_resources_are_validated_against_their_crd_schema() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let crd = fixtures().join("crd-cnpg-clusters.yaml");
+    k.ok(&["apply", "--server-side", "-f", crd.to_str().unwrap()]);
+    let bad = k.write_manifest(
+        "cluster.yaml",
+        "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: db\n  namespace: default\nspec:\n  instances: 0\n  primaryUpdateStrategy: sometimes\n  logLevel: 3\n  storage:\n    size: 1Gi\n",
+    );
+    let err = k.fails(&["apply", "--server-side", "-f", bad.to_str().unwrap()]);
+    for cause in [
+        "The Cluster \"db\" is invalid",
+        "spec.instances: Invalid value: 0: spec.instances in body should be greater than or equal to 1",
+        "spec.primaryUpdateStrategy: Unsupported value: \"sometimes\": supported values: \"unsupervised\", \"supervised\"",
+        "spec.logLevel: Invalid value: \"integer\": spec.logLevel in body must be of type string: \"integer\"",
+    ] {
+        assert!(err.contains(cause), "missing {cause:?} in:\n{err}");
+    }
+    // The same object within the schema is accepted, its defaults filled in.
+    let good = k.write_manifest(
+        "good.yaml",
+        "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: db\n  namespace: default\nspec:\n  instances: 2\n  storage:\n    size: 1Gi\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", good.to_str().unwrap()]);
+    let live = k.get_json(&["clusters.postgresql.cnpg.io", "db"]);
+    assert_eq!(live["spec"]["primaryUpdateStrategy"], "unsupervised");
+}
+
+#[test]
+fn an_object_being_deleted_takes_no_new_finalizers() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let f = k.write_manifest(
+        "held.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: default\n  finalizers: [example.com/keep]\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", f.to_str().unwrap()]);
+    k.ok(&["delete", "configmap", "held", "--wait=false"]);
+    let err = k.fails(&[
+        "patch",
+        "configmap",
+        "held",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":["example.com/keep","example.com/more"]}}"#,
+    ]);
+    assert!(
+        err.contains("metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{\"example.com/more\"}"),
+        "{err}"
+    );
+    // Removing the last finalizer lets it go.
+    k.ok(&[
+        "patch",
+        "configmap",
+        "held",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(!k.run(&["get", "configmap", "held"]).status.success());
+}

@@ -227,3 +227,25 @@ pub fn selector_syntax(sel: &Value, path: &str, errs: &mut Errs) {
         }
     }
 }
+
+/// An object being deleted may lose finalizers but gain none.
+pub fn finalizers_update(old: &Value, new: &Value, errs: &mut Errs) {
+    if !crate::meta::is_deleting(old) {
+        return;
+    }
+    let before = crate::meta::finalizers(old);
+    let added: Vec<String> = crate::meta::finalizers(new)
+        .into_iter()
+        .filter(|f| !before.contains(f))
+        .collect();
+    if !added.is_empty() {
+        let list: Vec<String> = added.iter().map(|f| q(f)).collect();
+        errs.forbidden(
+            "metadata.finalizers",
+            &format!(
+                "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                list.join(", ")
+            ),
+        );
+    }
+}

@@ -5,6 +5,7 @@
 //! spec.selector: Required value`).
 
 mod config;
+mod custom;
 mod immutable;
 mod meta;
 mod pod;
@@ -79,6 +80,23 @@ impl Errs {
         );
     }
 
+    /// `Unsupported value: VALUE: supported values: A, B` with everything already rendered.
+    pub fn push_not_supported_rendered(
+        &mut self,
+        path: impl Into<String>,
+        value: String,
+        supported: &[String],
+    ) {
+        self.push(
+            path,
+            "FieldValueNotSupported",
+            format!(
+                "Unsupported value: {value}: supported values: {}",
+                supported.join(", ")
+            ),
+        );
+    }
+
     /// `Duplicate value: VALUE`.
     pub fn duplicate(&mut self, path: impl Into<String>, value: String) {
         self.push(
@@ -119,6 +137,7 @@ pub fn create(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
 /// Validates an update: the new object itself, then the fields that may not change.
 pub fn update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
     let mut changed = Errs::default();
+    meta::finalizers_update(old, new, &mut changed);
     immutable::check(rt, old, new, &mut changed);
     let mut errs = object(rt, new);
     // The real validators check workloads and role bindings before their immutable fields,
@@ -148,7 +167,8 @@ fn object(rt: &ResourceType, obj: &Value) -> Errs {
     if let Some(m) = obj.get("metadata").and_then(Value::as_object) {
         meta::object_meta(m, "metadata", &mut errs);
     }
-    if matches!(rt.schema, SchemaSource::Crd(_)) {
+    if let SchemaSource::Crd(schema) = &rt.schema {
+        custom::validate(obj, schema, &mut errs);
         return errs;
     }
     let Some(o) = obj.as_object() else {
