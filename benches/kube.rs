@@ -7,7 +7,11 @@
 //!   a real `kubectl get -f` of the same objects on the same server, run in
 //!   turn so both see the same machine: wall time of each and the ratio.
 //!
-//! Run with `cargo bench --bench kube` (needs `scripts/install-kubectl`).
+//! - the same apply with the PostgreSQL state backend against the local one
+//!   (when a server is given, as `scripts/with-postgres` does): the overhead.
+//!
+//! Run with `scripts/with-postgres cargo bench --bench kube` (needs
+//! `scripts/install-kubectl`).
 
 use kube_sim::{SimConfig, SimServer};
 use std::path::{Path, PathBuf};
@@ -22,6 +26,11 @@ fn root() -> PathBuf {
 }
 
 fn write_stack(dir: &Path, round: usize) -> PathBuf {
+    write_stack_with(dir, round, "")
+}
+
+/// The stack of [`write_stack`], with `extra` lines in its `[stack]` table.
+fn write_stack_with(dir: &Path, round: usize, extra: &str) -> PathBuf {
     let mut yaml = String::new();
     for i in 0..OBJECTS {
         yaml += &format!(
@@ -31,7 +40,7 @@ fn write_stack(dir: &Path, round: usize) -> PathBuf {
     std::fs::write(dir.join("objects.yaml"), &yaml).unwrap();
     std::fs::write(
         dir.join("stack.toml"),
-        "[stack]\nname = \"bench\"\ncluster = { kubeconfig = \"${vars.kubeconfig}\" }\n\n[vars]\nkubeconfig = \"\"\n\n[manifest.objects]\nfiles = [\"objects.yaml\"]\n",
+        format!("[stack]\nname = \"bench\"\ncluster = {{ kubeconfig = \"${{vars.kubeconfig}}\" }}\n{extra}\n[vars]\nkubeconfig = \"\"\n\n[manifest.objects]\nfiles = [\"objects.yaml\"]\n"),
     )
     .unwrap();
     dir.join("objects.yaml")
@@ -166,5 +175,39 @@ fn main() {
         median(ours),
         median(theirs),
         median(ratios)
+    );
+
+    // The same apply with the PostgreSQL state backend against the local
+    // one, alternating runs so both see the same machine.
+    let Some(db) = strata_engine::state::test_support::TestDatabase::create("bench_kube") else {
+        println!("apply with the PostgreSQL backend: skipped (set STRATA_TEST_PG_URL, or run under scripts/with-postgres)");
+        return;
+    };
+    std::env::set_var("BENCH_PG_URL", &db.url);
+    let (mut local, mut pg) = (Vec::new(), Vec::new());
+    for run in 0..RUNS {
+        for postgres in [false, true] {
+            let state = dir.path().join(format!("state-backend-{run}.json"));
+            let st = state.to_str().unwrap();
+            let extra = if postgres {
+                "state = { backend = \"postgres\", url = { env = \"BENCH_PG_URL\" } }\n"
+            } else {
+                ""
+            };
+            write_stack_with(dir.path(), 100 + run, extra);
+            let mut args = vec!["apply", &stack, "--var", &var, "--auto-approve"];
+            if !postgres {
+                args.extend(["--state", st]);
+            }
+            let took = strata(&args).as_secs_f64();
+            if postgres { &mut pg } else { &mut local }.push(took);
+            args[0] = "destroy";
+            strata(&args);
+        }
+    }
+    let (local, pg) = (median(local), median(pg));
+    println!(
+        "apply {OBJECTS} ConfigMaps: local state median {local:.3} s, PostgreSQL state median {pg:.3} s: PostgreSQL adds {:+.0}% (goal: at most +20%)",
+        (pg / local - 1.0) * 100.0
     );
 }
