@@ -212,14 +212,15 @@ fn resource(
                 return crate::watch::start(sim.clone(), rt.clone(), t.namespace.clone(), req);
             }
             let st = sim.state();
-            let list = read::list(&st, rt, t.namespace.as_deref(), req)?;
-            if table {
-                let items = list["items"].as_array().cloned().unwrap_or_default();
-                let mut tbl = read::table(rt, &items, st.rv, &include);
-                tbl["metadata"] = list["metadata"].clone();
-                return respond(200, &tbl);
+            if !table {
+                let body = read::list_json(&st, rt, t.namespace.as_deref(), req)?;
+                return Ok(web::json_bytes(200, body));
             }
-            respond(200, &list)
+            let list = read::list(&st, rt, t.namespace.as_deref(), req)?;
+            let items = list["items"].as_array().cloned().unwrap_or_default();
+            let mut tbl = read::table(rt, &items, st.rv, &include);
+            tbl["metadata"] = list["metadata"].clone();
+            respond(200, &tbl)
         }
         (&Method::GET, Some(name)) => {
             let st = sim.state();

@@ -111,8 +111,20 @@ fn decode_continue(token: &str) -> ApiResult<(String, String)> {
     Ok((ns.into(), name.into()))
 }
 
-/// LIST with selectors and pagination.
-pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> ApiResult<Value> {
+/// The objects one LIST page returns, borrowed from the store, and the
+/// list's metadata (resourceVersion, continue token).
+struct Page<'a> {
+    items: Vec<&'a Value>,
+    metadata: Value,
+}
+
+/// Selects one LIST page: selectors and pagination.
+fn page<'a>(
+    st: &'a State,
+    rt: &ResourceType,
+    ns: Option<&'a str>,
+    req: &Request,
+) -> ApiResult<Page<'a>> {
     let (labels, fields) = selectors(req)?;
     check_field_selector(rt, &fields)?;
     let after = match req.q("continue").filter(|t| !t.is_empty()) {
@@ -138,7 +150,7 @@ pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> A
     let mut remaining = 0usize;
     for o in candidates {
         if items.len() < limit {
-            items.push(served(rt, o));
+            items.push(o);
         } else {
             remaining += 1;
         }
@@ -152,12 +164,82 @@ pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> A
         ));
         metadata["remainingItemCount"] = json!(remaining);
     }
+    Ok(Page { items, metadata })
+}
+
+/// LIST with selectors and pagination.
+pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> ApiResult<Value> {
+    let p = page(st, rt, ns, req)?;
+    let items: Vec<Value> = p.items.into_iter().map(|o| served(rt, o)).collect();
     Ok(json!({
         "kind": format!("{}List", rt.kind),
         "apiVersion": rt.api_version(),
-        "metadata": metadata,
+        "metadata": p.metadata,
         "items": items,
     }))
+}
+
+/// The same LIST as [`list`], serialized straight from the store without
+/// copying the objects: large lists are what refreshes and informers ask for.
+pub fn list_json(
+    st: &State,
+    rt: &ResourceType,
+    ns: Option<&str>,
+    req: &Request,
+) -> ApiResult<Vec<u8>> {
+    let p = page(st, rt, ns, req)?;
+    let api_version = rt.api_version();
+    let body = ListBody {
+        kind: format!("{}List", rt.kind),
+        api_version: &api_version,
+        metadata: &p.metadata,
+        items: p
+            .items
+            .iter()
+            .map(|obj| ServedRef {
+                api_version: &api_version,
+                obj,
+            })
+            .collect(),
+    };
+    Ok(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// A LIST response body.
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    kind: String,
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    metadata: &'a Value,
+    items: Vec<ServedRef<'a>>,
+}
+
+/// An object as [`served`] would return it, serialized without a copy.
+struct ServedRef<'a> {
+    api_version: &'a str,
+    obj: &'a Value,
+}
+
+impl serde::Serialize for ServedRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(fields) = self.obj.as_object() else {
+            return self.obj.serialize(s);
+        };
+        let missing = !fields.contains_key("apiVersion");
+        let mut m = s.serialize_map(Some(fields.len() + usize::from(missing)))?;
+        for (k, v) in fields {
+            match k.as_str() {
+                "apiVersion" => m.serialize_entry(k, self.api_version)?,
+                _ => m.serialize_entry(k, v)?,
+            }
+        }
+        if missing {
+            m.serialize_entry("apiVersion", self.api_version)?;
+        }
+        m.end()
+    }
 }
 
 /// Whether the client asked for a `meta.k8s.io` Table.

@@ -93,7 +93,19 @@ pub fn json(code: u16, v: &Value) -> Response<Body> {
 
 /// A JSON response with an explicit Content-Type.
 pub fn json_typed(code: u16, v: &Value, content_type: &str) -> Response<Body> {
-    let body = serde_json::to_vec(v).unwrap_or_default();
+    json_bytes_typed(
+        code,
+        serde_json::to_vec(v).unwrap_or_default(),
+        content_type,
+    )
+}
+
+/// A response of JSON already serialized.
+pub fn json_bytes(code: u16, body: Vec<u8>) -> Response<Body> {
+    json_bytes_typed(code, body, "application/json")
+}
+
+fn json_bytes_typed(code: u16, body: Vec<u8>, content_type: &str) -> Response<Body> {
     Response::builder()
         .status(StatusCode::from_u16(code).unwrap_or(StatusCode::OK))
         .header("content-type", content_type)
