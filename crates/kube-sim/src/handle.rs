@@ -54,7 +54,7 @@ impl SimServer {
         let certs = if config.plain_http {
             None
         } else {
-            Some(crate::tls::generate(addr.ip())?)
+            Some(crate::tls::generate(addr.ip(), &config.tls_sans)?)
         };
         let scheme = if config.plain_http { "http" } else { "https" };
         let url = format!("{scheme}://{addr}");

@@ -14,8 +14,9 @@ pub struct Certs {
     pub server_config: Arc<rustls::ServerConfig>,
 }
 
-/// Generates a CA and a leaf for `localhost`, 127.0.0.1, ::1 and `ip`.
-pub fn generate(ip: IpAddr) -> anyhow::Result<Certs> {
+/// Generates a CA and a leaf for `localhost`, 127.0.0.1, ::1, `ip` and the
+/// further addresses and names in `sans` (as k3s's `tls-san`).
+pub fn generate(ip: IpAddr, sans: &[String]) -> anyhow::Result<Certs> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params
@@ -31,14 +32,23 @@ pub fn generate(ip: IpAddr) -> anyhow::Result<Certs> {
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
 
     let leaf_key = KeyPair::generate()?;
-    let mut leaf_params = CertificateParams::new(vec![
+    let mut names = vec![
         "localhost".to_string(),
         "kubernetes.default.svc".to_string(),
-    ])?;
+    ];
+    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse()?, "::1".parse()?];
+    for san in sans {
+        match san.parse::<IpAddr>() {
+            Ok(a) if !ips.contains(&a) => ips.push(a),
+            Ok(_) => {}
+            Err(_) if !names.contains(san) => names.push(san.clone()),
+            Err(_) => {}
+        }
+    }
+    let mut leaf_params = CertificateParams::new(names)?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "kube-apiserver");
-    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse()?, "::1".parse()?];
     if !ip.is_unspecified() && !ips.contains(&ip) {
         ips.push(ip);
     }
