@@ -28,7 +28,7 @@ async fn run_async(args: &RefreshArgs) -> Result<i32, String> {
             args.stack.dir.display()
         ));
     };
-    let wired = wire(&stack);
+    let wired = wire(&stack, Some(&state));
     if let Err(why) = wired.cluster_reachable().await {
         return Err(format!(
             "error: cannot audit drift: the cluster cannot be reached: {why}"

@@ -67,7 +67,11 @@ struct Args {
 
 /// `1.36.3` (a leading `v` and a `+build` suffix are ignored).
 fn parse_version(s: &str) -> Result<(u32, u32, u32), String> {
-    let core = s.trim_start_matches('v').split('+').next().unwrap_or_default();
+    let core = s
+        .trim_start_matches('v')
+        .split('+')
+        .next()
+        .unwrap_or_default();
     let parts: Vec<u32> = core
         .split('.')
         .map(|p| p.parse::<u32>())
