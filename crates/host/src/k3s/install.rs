@@ -178,3 +178,37 @@ pub async fn restart(session: &Session, spec: &K3sSpec) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+
+    #[test]
+    fn a_bundle_per_version_is_preferred_and_a_missing_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let err = locate(d, "v1.36.3+k3s1").unwrap_err();
+        assert!(err.contains("has no k3s"), "{err}");
+        touch(&d.join("k3s"));
+        touch(&d.join("install.sh"));
+        let flat = locate(d, "v1.36.3+k3s1").unwrap();
+        assert_eq!(flat.binary, d.join("k3s"));
+        assert!(flat.images.is_empty());
+        let v = d.join("v1.36.3+k3s1");
+        touch(&v.join("k3s"));
+        touch(&v.join("install.sh"));
+        touch(&v.join("k3s-airgap-images-amd64.tar.zst"));
+        touch(&v.join("sha256sum-amd64.txt"));
+        let b = locate(d, "v1.36.3+k3s1").unwrap();
+        assert_eq!(b.binary, v.join("k3s"));
+        assert_eq!(b.script, v.join("install.sh"));
+        assert_eq!(b.images, vec![v.join("k3s-airgap-images-amd64.tar.zst")]);
+        // Another version falls back to the flat layout.
+        assert_eq!(locate(d, "v1.36.4+k3s1").unwrap().binary, d.join("k3s"));
+    }
+}
