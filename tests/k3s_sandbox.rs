@@ -48,6 +48,8 @@ struct Sandbox {
     state: PathBuf,
     kubeconfig: PathBuf,
     version: &'static str,
+    /// Another SSH key than the fleet's, when set.
+    key: Option<PathBuf>,
 }
 
 struct Run {
@@ -65,7 +67,13 @@ impl Run {
 impl Sandbox {
     fn vars(&self) -> Vec<String> {
         let mut v = vec![
-            format!("ssh_key={}", self.fleet.key_path().display()),
+            format!(
+                "ssh_key={}",
+                self.key
+                    .clone()
+                    .unwrap_or_else(|| self.fleet.key_path())
+                    .display()
+            ),
             format!("bundle={}", bundle().display()),
             format!("kubeconfig={}", self.kubeconfig.display()),
             format!("k3s_version={}", self.version),
@@ -188,6 +196,7 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
         state: scratch.join("state.json"),
         kubeconfig: scratch.join("kubeconfig"),
         version: V1,
+        key: None,
     };
 
     // Bare hosts to running apps.
@@ -407,6 +416,25 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
     s.fleet
         .wait_ssh(3, std::time::Duration::from_secs(30))
         .unwrap();
+
+    // A key the nodes do not accept gives a clear authentication error.
+    let other = s.fleet.scratch().join("other_key");
+    let keygen = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(keygen.success());
+    let good_key = s.fleet.key_path();
+    s.key = Some(other);
+    let r = s.expect(1, &["refresh", "--exit-code"]);
+    assert!(
+        r.all().contains("authentication as root to 127.0.0.1:"),
+        "{}",
+        r.all()
+    );
+    s.key = None;
+    assert!(good_key.is_file());
 
     // Destroy runs the uninstall scripts.
     s.expect(0, &["destroy", "--auto-approve"]);
