@@ -218,6 +218,8 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
         kubeconfig["clusters"][0]["cluster"]["server"],
         format!("https://{}:6443", s.fleet.nodes()[0].ip)
     );
+    let first_kubeconfig = scratch.join("kubeconfig-first");
+    std::fs::copy(&s.kubeconfig, &first_kubeconfig).unwrap();
     let nodes = nodes_json(&s);
     let mut names: Vec<&str> = nodes
         .iter()
@@ -388,6 +390,13 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
     s.expect(0, &["apply", "--auto-approve"]);
     s.expect(0, &["plan", "--detailed-exitcode"]);
     s.upgrade_window(4, V2);
+    // The cluster's CA outlived the upgrade: the first kubeconfig still works.
+    s.kubectl(&[
+        "--kubeconfig",
+        first_kubeconfig.to_str().unwrap(),
+        "get",
+        "nodes",
+    ]);
     for n in nodes_json(&s) {
         assert_eq!(n["status"]["nodeInfo"]["kubeletVersion"], V2, "{n}");
     }

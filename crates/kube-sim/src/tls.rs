@@ -15,9 +15,32 @@ pub struct Certs {
 }
 
 /// Generates a CA and a leaf for `localhost`, 127.0.0.1, ::1, `ip` and the
-/// further addresses and names in `sans` (as k3s's `tls-san`).
-pub fn generate(ip: IpAddr, sans: &[String]) -> anyhow::Result<Certs> {
-    let ca_key = KeyPair::generate()?;
+/// further addresses and names in `sans` (as k3s's `tls-san`). With
+/// `ca_key_file`, the CA's key is kept there (mode 0600) and reused at the
+/// next start, so clients that trust the CA keep trusting the server across
+/// restarts, as with a real cluster's CA.
+pub fn generate(
+    ip: IpAddr,
+    sans: &[String],
+    ca_key_file: Option<&std::path::Path>,
+) -> anyhow::Result<Certs> {
+    let ca_key = match ca_key_file {
+        Some(path) if path.exists() => KeyPair::from_pem(&std::fs::read_to_string(path)?)?,
+        Some(path) => {
+            let key = KeyPair::generate()?;
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)?
+                .write_all(key.serialize_pem().as_bytes())?;
+            key
+        }
+        None => KeyPair::generate()?,
+    };
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params
         .distinguished_name
