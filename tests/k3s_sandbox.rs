@@ -445,6 +445,31 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
     s.key = None;
     assert!(good_key.is_file());
 
+    // One agent leaves the cluster, and joins again.
+    s.expect(
+        0,
+        &[
+            "destroy",
+            "--target",
+            "k3s.main/agent/agent-2",
+            "--auto-approve",
+        ],
+    );
+    let names: Vec<String> = nodes_json(&s)
+        .iter()
+        .filter_map(|n| n["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(!names.contains(&"agent-2".to_string()), "{names:?}");
+    assert_eq!(
+        s.fleet
+            .exec(4, "ls /usr/local/bin | grep -c k3s || true")
+            .unwrap(),
+        "0"
+    );
+    s.expect(0, &["apply", "--auto-approve"]);
+    assert_eq!(nodes_json(&s).len(), 5);
+
     // Destroy runs the uninstall scripts.
     s.expect(0, &["destroy", "--auto-approve"]);
     for (i, (name, _)) in NODES.iter().enumerate() {

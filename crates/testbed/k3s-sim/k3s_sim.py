@@ -14,7 +14,8 @@ k3s phases to be tested on Docker nodes without the real binary:
   k3s agent   registers its Node with the server's API (K3S_URL / `server`)
               using the token (K3S_TOKEN / `token`) and keeps it Ready.
   k3s kubectl get node[s] [NAME] -o json | label node NAME K=V... [--overwrite]
-              | get --raw PATH, against /etc/rancher/k3s/k3s.yaml.
+              | delete node NAME [--ignore-not-found] | get --raw PATH,
+              against /etc/rancher/k3s/k3s.yaml.
 
 The token is the API's bearer token (real k3s uses it to bootstrap
 certificates). Joining nodes do not verify the server certificate (real k3s
@@ -432,8 +433,15 @@ def kubectl(args):
         if code == 200:
             print("node/%s labeled" % words[2])
             return 0
+    elif len(words) >= 3 and words[0] == "delete" and words[1] in ("node", "nodes", "no"):
+        code, body = api.call("DELETE", "/api/v1/nodes/" + words[2])
+        if code == 404 and "--ignore-not-found" in args:
+            return 0
+        if code == 200:
+            print('node "%s" deleted' % words[2])
+            return 0
     else:
-        log("k3s kubectl (simulated) supports: get node[s] [NAME] -o json, get --raw PATH, label node NAME K=V...")
+        log("k3s kubectl (simulated) supports: get node[s] [NAME] -o json, get --raw PATH, label node NAME K=V..., delete node NAME")
         return 1
     if code != 200:
         sys.stderr.write("Error from server: HTTP %s %s\n" % (code, body))

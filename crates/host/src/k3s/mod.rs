@@ -263,6 +263,20 @@ impl Provider for K3sProvider {
         let session = self.session_of(&spec.node).await?;
         uninstall::run(&session, &spec)
             .await
-            .map_err(|e| fail(address, e))
+            .map_err(|e| fail(address, e))?;
+        if spec.cluster_init {
+            // The cluster goes with its first server.
+            return Ok(());
+        }
+        // Best effort: the member is gone either way; a first server that
+        // cannot be asked leaves a NotReady Node, which is said.
+        let forgotten = match self.first().await {
+            Ok(api) => uninstall::forget_node(&api, &spec).await,
+            Err(e) => Err(e.message),
+        };
+        if let Err(e) = forgotten {
+            tracing::warn!("{address}: k3s was uninstalled, but its Node object stays: {e}");
+        }
+        Ok(())
     }
 }
