@@ -220,6 +220,11 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
     );
     let first_kubeconfig = scratch.join("kubeconfig-first");
     std::fs::copy(&s.kubeconfig, &first_kubeconfig).unwrap();
+    // The API is also published on 127.0.0.1 (its certificate covers it).
+    let api = format!("https://127.0.0.1:{}", s.fleet.nodes()[0].api_port);
+    assert!(s
+        .kubectl(&["--server", &api, "get", "nodes"])
+        .contains("server-1"));
     let nodes = nodes_json(&s);
     let mut names: Vec<&str> = nodes
         .iter()
