@@ -286,6 +286,13 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
         )
         .unwrap();
     s.fleet.exec(3, "systemctl stop k3s-agent").unwrap();
+    // ... and a label Strata set through the API, removed from agent-2's Node.
+    s.kubectl(&[
+        "label",
+        "node",
+        "agent-2",
+        "node-role.kubernetes.io/worker-",
+    ]);
     let r = s.expect(2, &["refresh", "--exit-code"]);
     assert!(
         r.stdout.contains("k3s.main/server/server-2"),
@@ -299,9 +306,23 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("Drift: 2 of 18"), "{}", r.stdout);
+    assert!(r.stdout.contains("k3s.main/agent/agent-2"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("node-role.kubernetes.io/worker"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Drift: 3 of 18"), "{}", r.stdout);
     let r = s.expect(0, &["apply", "--auto-approve"]);
-    assert!(r.stdout.contains("0 created, 2 updated"), "{}", r.stdout);
+    assert!(r.stdout.contains("0 created, 3 updated"), "{}", r.stdout);
+    let agent_2 = nodes_json(&s)
+        .into_iter()
+        .find(|n| n["metadata"]["name"] == "agent-2")
+        .unwrap();
+    assert_eq!(
+        label(&agent_2, "node-role.kubernetes.io/worker"),
+        Some("true")
+    );
     s.expect(0, &["refresh", "--exit-code"]);
     assert_eq!(
         s.fleet.exec(3, "systemctl is-active k3s-agent").unwrap(),

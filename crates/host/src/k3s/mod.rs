@@ -111,6 +111,23 @@ impl K3sProvider {
         Ok(yaml)
     }
 
+    /// Which of the labels Strata sets through the API the Node carries now
+    /// (`None` when there are none to check or the API cannot be asked: no
+    /// drift is claimed then).
+    async fn observed_labels(&self, spec: &K3sSpec) -> Option<BTreeMap<String, String>> {
+        if spec.api_labels.is_empty() {
+            return None;
+        }
+        let api = self.first().await.ok()?;
+        let labels = node_labels::current(&api, &spec.node).await.ok()?;
+        Some(
+            spec.api_labels
+                .keys()
+                .filter_map(|k| labels.get(k).map(|v| (k.clone(), v.clone())))
+                .collect(),
+        )
+    }
+
     fn decode(
         rtype: ResourceType,
         attrs: &Value,
@@ -152,11 +169,18 @@ impl K3sProvider {
 
 /// A member's recorded attributes with what the node runs now; `None` when
 /// nothing of k3s is left on it.
-fn observed_attributes(recorded: &Value, seen: probe::Observed) -> Option<Value> {
+fn observed_attributes(
+    recorded: &Value,
+    seen: probe::Observed,
+    api_labels: Option<BTreeMap<String, String>>,
+) -> Option<Value> {
     if !seen.installed() {
         return None;
     }
     let mut attrs = recorded.clone();
+    if let Some(labels) = api_labels {
+        attrs["api_labels"] = json!(labels);
+    }
     attrs["version"] = json!(seen.version.unwrap_or_else(|| "missing".into()));
     attrs["config"] = json!(seen.config.unwrap_or_default());
     attrs["service"] = json!(seen.service);
@@ -179,7 +203,8 @@ impl Provider for K3sProvider {
         let seen = probe::observe(&session, &spec)
             .await
             .map_err(|e| fail(address, e))?;
-        Ok(observed_attributes(&prior.attributes, seen))
+        let labels = self.observed_labels(&spec).await;
+        Ok(observed_attributes(&prior.attributes, seen, labels))
     }
 
     /// For a member in state, the plan compares the stack with what the node
@@ -197,7 +222,11 @@ impl Provider for K3sProvider {
             .map_err(|e| fail(&d.address, e))?;
         Ok(PlanRefinement {
             live: Some(LiveView {
-                before: observed_attributes(&prior.attributes, seen),
+                before: observed_attributes(
+                    &prior.attributes,
+                    seen,
+                    self.observed_labels(&spec).await,
+                ),
                 after: d.attributes.clone(),
                 ..LiveView::default()
             }),

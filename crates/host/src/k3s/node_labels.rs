@@ -42,3 +42,24 @@ pub async fn apply(
     }
     Ok(())
 }
+
+/// The labels of Node `name`, read through the API on `api`.
+pub async fn current(api: &Session, name: &str) -> Result<BTreeMap<String, String>, String> {
+    let out = api
+        .run(&["k3s", "kubectl", "get", "node", name, "-o", "json"])
+        .await
+        .map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(out.stderr_tail());
+    }
+    let node: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("kubectl output: {e}"))?;
+    Ok(node["metadata"]["labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default())
+}
