@@ -7,6 +7,7 @@
 //! is stopped mid-apply; the node back and converging; a changed host key
 //! refused; destroy running the uninstall scripts.
 //!
+//! Strata logs in as a non-root user, so every command goes through `sudo -n`.
 //! One fleet serves every step (starting one costs more than the steps).
 
 mod common;
@@ -77,6 +78,8 @@ impl Sandbox {
             format!("bundle={}", bundle().display()),
             format!("kubeconfig={}", self.kubeconfig.display()),
             format!("k3s_version={}", self.version),
+            // Not root: every command goes through `sudo -n`.
+            format!("ssh_user={}", strata_testbed::SUDO_USER),
         ];
         for (i, (_, var)) in NODES.iter().enumerate() {
             let n = &self.fleet.nodes()[i];
@@ -464,7 +467,7 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
     s.key = Some(other);
     let r = s.expect(1, &["refresh", "--exit-code"]);
     assert!(
-        r.all().contains("authentication as root to 127.0.0.1:"),
+        r.all().contains("authentication as strata to 127.0.0.1:"),
         "{}",
         r.all()
     );
