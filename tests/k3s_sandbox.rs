@@ -337,6 +337,21 @@ fn sandbox_from_bare_hosts_to_apps_drift_upgrade_node_loss_and_destroy() {
         .unwrap()
         .contains("max-pods"));
 
+    // The first server stopped: the API is down, yet refresh still audits
+    // the nodes and says why, and apply starts it again.
+    s.fleet.exec(0, "systemctl stop k3s").unwrap();
+    let r = s.expect(1, &["refresh", "--exit-code"]);
+    assert!(r.stdout.contains("k3s.main/server/server-1"), "{}", r.all());
+    assert!(
+        r.stdout.contains(r#"service: "active" → "inactive""#),
+        "{}",
+        r.all()
+    );
+    assert!(r.stderr.contains("cannot be reached"), "{}", r.stderr);
+    let r = s.expect(0, &["apply", "--auto-approve"]);
+    assert!(r.stdout.contains("0 created, 1 updated"), "{}", r.stdout);
+    s.expect(0, &["refresh", "--exit-code"]);
+
     // A rolling upgrade, with agent-2's container stopped while the last
     // server upgrades: its branch fails with an SSH error, the rest completes.
     s.version = V2;

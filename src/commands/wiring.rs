@@ -20,6 +20,8 @@ pub struct Wired {
     /// The cluster is one the stack builds, and state says its first server
     /// has not been applied yet: there is nothing to ask.
     cluster_not_built: bool,
+    /// The stack declares `[k3s.*]`.
+    builds_cluster: bool,
 }
 
 /// `~/x` → `$HOME/x`.
@@ -131,10 +133,17 @@ pub fn wire(stack: &Stack, state: Option<&State>) -> Wired {
         providers,
         kube,
         cluster_not_built,
+        builds_cluster: !stack.model.clusters.is_empty(),
     }
 }
 
 impl Wired {
+    /// Whether the stack builds its own k3s cluster (rather than targeting
+    /// an existing one or none).
+    pub fn builds_cluster(&self) -> bool {
+        self.builds_cluster
+    }
+
     /// Checks that the cluster answers; the reason it does not, otherwise.
     /// `Ok(false)` when the stack targets no cluster at all, or builds one
     /// that does not exist yet.
