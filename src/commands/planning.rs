@@ -76,14 +76,9 @@ pub async fn make_plan(
                 if wired.builds_cluster() {
                     // Its nodes and k3s members can still be compared with
                     // what they run, e.g. to restart a stopped server.
-                    let warnings = online::refine(
-                        &mut plan,
-                        state,
-                        &wired.providers,
-                        &secrets,
-                        opts.parallelism,
-                    )
-                    .await;
+                    let warnings =
+                        online::refine(&mut plan, state, &wired.hosts, &secrets, opts.parallelism)
+                            .await;
                     plan.warnings.extend(warnings);
                 }
             }

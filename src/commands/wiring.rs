@@ -17,6 +17,9 @@ pub struct Wired {
     pub providers: Providers,
     /// The Kubernetes provider, when the stack targets a cluster.
     pub kube: Option<Arc<KubeProvider>>,
+    /// Only the providers that reach hosts over SSH (nodes and k3s), for
+    /// when the cluster's API is down.
+    pub hosts: Providers,
     /// The cluster is one the stack builds, and state says its first server
     /// has not been applied yet: there is nothing to ask.
     cluster_not_built: bool,
@@ -101,10 +104,14 @@ fn k3s_cluster(stack: &Stack, state: Option<&State>) -> K3sCluster {
 /// The providers `stack` needs; `state` tells how nodes were reached before.
 pub fn wire(stack: &Stack, state: Option<&State>) -> Wired {
     let mut providers = Providers::default();
+    let mut hosts = Providers::default();
     let pool = Arc::new(Pool::new(SshOptions::default()));
-    providers.register(Arc::new(HostProvider::with_pool(pool.clone())));
+    let host = Arc::new(HostProvider::with_pool(pool.clone()));
     let k3s = Arc::new(K3sProvider::new(pool, k3s_cluster(stack, state)));
+    providers.register(host.clone());
     providers.register(k3s.clone());
+    hosts.register(host);
+    hosts.register(k3s.clone());
     let mut kube = None;
     let mut cluster_not_built = false;
     if let Some(target) = &stack.model.cluster {
@@ -131,6 +138,7 @@ pub fn wire(stack: &Stack, state: Option<&State>) -> Wired {
     }
     Wired {
         providers,
+        hosts,
         kube,
         cluster_not_built,
         builds_cluster: !stack.model.clusters.is_empty(),
