@@ -37,7 +37,11 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
         Some(p) => p
             .variables
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| match v {
+                // `--var` takes strings as they are, other types as JSON.
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
             .collect(),
         None => args.vars.clone(),
     };

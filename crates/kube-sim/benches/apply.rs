@@ -55,7 +55,17 @@ async fn main() -> anyhow::Result<()> {
     let mut lp = ListParams::default().limit(500);
     loop {
         let list = api.list(&lp).await?;
-        seen += list.items.len();
+        // The namespace also holds what every namespace has (kube-root-ca.crt).
+        seen += list
+            .items
+            .iter()
+            .filter(|c| {
+                c.metadata
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("cm-"))
+            })
+            .count();
         pages += 1;
         match list.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => lp = lp.continue_token(&token),

@@ -88,7 +88,7 @@ fn route(sim: &Arc<Sim>, req: &Request, server_address: &str) -> ApiResult<Respo
     match path {
         "/version" if get => return Ok(web::json(200, &discovery::version(sim.config.version))),
         "/healthz" | "/readyz" | "/livez" if get => {
-            return Ok(web::json_typed(200, &json!("ok"), "text/plain"));
+            return Ok(web::text(200, "ok"));
         }
         "/api" if get => {
             let st = sim.state();
@@ -175,6 +175,18 @@ fn respond(code: u16, v: &Value) -> ApiResult<Response<Body>> {
     Ok(web::json(code, v))
 }
 
+/// A response carrying `Warning` headers (code 299), as the API server sends them.
+fn respond_warning(code: u16, v: &Value, warnings: &[String]) -> ApiResult<Response<Body>> {
+    let mut resp = web::json(code, v);
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(w.clone()));
+        if let Ok(h) = hyper::header::HeaderValue::from_str(&text) {
+            resp.headers_mut().append("warning", h);
+        }
+    }
+    Ok(resp)
+}
+
 fn resource(
     sim: &Arc<Sim>,
     req: &Request,
@@ -222,7 +234,7 @@ fn resource(
         }
         (&Method::POST, None) => {
             let body = req.body_value()?;
-            crate::validation::check(req, rt, &body, false)?;
+            let warnings = crate::validation::check(req, rt, &body, false)?;
             let body_ns = crate::meta::namespace(&body);
             if rt.namespaced && !body_ns.is_empty() && body_ns != ns {
                 return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
@@ -239,7 +251,7 @@ fn resource(
                 write::create(&mut st, rt, &ns, body, &ctx)?
             };
             sim.changed();
-            respond(201, &read::served(rt, &created))
+            respond_warning(201, &read::served(rt, &created), &warnings)
         }
         (&Method::PUT, Some(name)) => {
             let mut st = sim.state();
@@ -251,7 +263,7 @@ fn resource(
             }
             let live = read::get(&st, rt, &ns, name)?;
             let body = req.body_value()?;
-            crate::validation::check(req, rt, &body, false)?;
+            let warnings = crate::validation::check(req, rt, &body, false)?;
             let manager = patching::manager_of(req);
             let sub = if sub == "finalize" { "" } else { sub };
             let ctx = Ctx {
@@ -263,29 +275,39 @@ fn resource(
             let (out, _) = write::update(&mut st, rt, &live, body, &ctx)?;
             drop(st);
             sim.changed();
-            respond(200, &read::served(rt, &out))
+            respond_warning(200, &read::served(rt, &out), &warnings)
         }
         (&Method::PATCH, Some(name)) => {
-            let (code, out) = {
+            let (code, out, warnings) = {
                 let mut st = sim.state();
                 patching::patch(&mut st, rt, &ns, name, sub, req)?
             };
             sim.changed();
-            respond(code, &out)
+            respond_warning(code, &out, &warnings)
         }
         (&Method::DELETE, Some(name)) => {
             let (policy, dry_run) = delete_options(req)?;
-            let out = {
+            let (out, gone) = {
                 let mut st = sim.state();
-                write::delete(&mut st, rt, &ns, name, policy, dry_run)?
+                if let Ok(live) = read::get(&st, rt, &ns, name) {
+                    check_preconditions(req, rt, &live)?;
+                }
+                let out = write::delete(&mut st, rt, &ns, name, policy, dry_run)?;
+                let ns_key = if rt.namespaced { ns.as_str() } else { "" };
+                let gone = st.get(&rt.store_key(), ns_key, name).is_none();
+                (out, gone)
             };
             sim.changed();
+            if gone && returns_status_on_delete(rt) {
+                return respond(200, &deleted_status(rt, &out));
+            }
             respond(200, &read::served(rt, &out))
         }
         (&Method::DELETE, None) => {
             let (policy, dry_run) = delete_options(req)?;
             let mut st = sim.state();
             let (labels, fields) = read::selectors(req)?;
+            read::check_field_selector(rt, &fields)?;
             let doomed = read::matching(&st, rt, t.namespace.as_deref(), &labels, &fields);
             let mut items = vec![];
             for o in doomed {
@@ -307,6 +329,64 @@ fn resource(
         }
         _ => Err(ApiError::method_not_allowed()),
     }
+}
+
+/// Whether a DELETE that removed the object answers with a `Status` of Success (the generic
+/// registry of built-in kinds) rather than the object (pods, namespaces, custom resources).
+fn returns_status_on_delete(rt: &ResourceType) -> bool {
+    rt.crd.is_none() && !(rt.group.is_empty() && matches!(rt.kind.as_str(), "Pod" | "Namespace"))
+}
+
+fn deleted_status(rt: &ResourceType, obj: &Value) -> Value {
+    let mut details = json!({
+        "name": crate::meta::name(obj),
+        "kind": rt.plural,
+        "uid": crate::meta::uid(obj),
+    });
+    if !rt.group.is_empty() {
+        details["group"] = json!(rt.group);
+    }
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    })
+}
+
+/// DeleteOptions preconditions (`uid`, `resourceVersion`): a mismatch is a 409.
+fn check_preconditions(req: &Request, rt: &ResourceType, live: &Value) -> ApiResult<()> {
+    let Ok(opts) = serde_json::from_slice::<Value>(&req.body) else {
+        return Ok(());
+    };
+    let Some(pre) = opts.get("preconditions").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    let name = crate::meta::name(live);
+    for (field, label, actual) in [
+        ("uid", "UID", crate::meta::uid(live)),
+        (
+            "resourceVersion",
+            "ResourceVersion",
+            crate::meta::resource_version(live),
+        ),
+    ] {
+        if let Some(want) = pre.get(field).and_then(Value::as_str) {
+            if want != actual {
+                return Err(ApiError::new(
+                    409,
+                    "Conflict",
+                    format!(
+                        "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {label} in precondition: {want}, {label} in object meta: {actual}",
+                        crate::status::qualified(&rt.group, &rt.plural)
+                    ),
+                )
+                .with_details(json!({ "name": name, "group": rt.group, "kind": rt.plural })));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn delete_options(req: &Request) -> ApiResult<(Propagation, bool)> {

@@ -33,6 +33,9 @@ pub struct Apply<'a> {
     pub ignore_status: bool,
     /// Subresource applied to ("" or "status").
     pub subresource: &'a str,
+    /// What the server does to the merged object (pruning, defaulting) before it is compared
+    /// with the live one, so that an identical apply changes nothing.
+    pub normalize: Option<&'a dyn Fn(&mut Value)>,
 }
 
 /// Applies `config` onto `live` (None when the object does not exist yet) and returns the
@@ -100,6 +103,9 @@ pub fn apply(
         }
     }
 
+    if let Some(normalize) = a.normalize {
+        normalize(&mut result);
+    }
     let changed = live
         .map(|l| strip_managed(l) != strip_managed(&result))
         .unwrap_or(true);
@@ -264,6 +270,7 @@ mod tests {
             now: "2026-01-01T00:00:00Z",
             ignore_status: true,
             subresource: "",
+            normalize: None,
         }
     }
 

@@ -167,6 +167,32 @@ pub fn types_of(crd: &Value) -> Result<Vec<ResourceType>, ApiError> {
     Ok(out)
 }
 
+/// The finalizer that keeps a deleted CRD until its custom resources are gone.
+pub const CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+
+/// Marks a CRD in deletion as `Terminating` while its custom resources are being removed.
+pub fn set_terminating(crd: &mut Value, now: &str, remaining: usize) {
+    let since = crd
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .and_then(|c| c.iter().find(|c| c["type"] == json!("Terminating")))
+        .and_then(|c| c["lastTransitionTime"].as_str())
+        .unwrap_or(now)
+        .to_string();
+    let cond = json!({
+        "type": "Terminating", "status": "True", "lastTransitionTime": since,
+        "reason": "InstanceDeletionInProgress",
+        "message": format!("CustomResource deletion is in progress ({remaining} remaining)"),
+    });
+    if let Some(conds) = crd
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    {
+        conds.retain(|c| c["type"] != json!("Terminating"));
+        conds.push(cond);
+    }
+}
+
 /// Sets the `NamesAccepted` and `Established` conditions and `acceptedNames` on a CRD.
 pub fn establish(crd: &mut Value, now: &str) {
     let names = crd["spec"]["names"].clone();
@@ -200,4 +226,9 @@ pub fn establish(crd: &mut Value, now: &str) {
         "acceptedNames": names,
         "storedVersions": storage,
     });
+    if let Some(t) = existing.iter().find(|c| c["type"] == json!("Terminating")) {
+        if let Some(conds) = crd["status"]["conditions"].as_array_mut() {
+            conds.push(t.clone());
+        }
+    }
 }

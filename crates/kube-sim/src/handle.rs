@@ -85,7 +85,9 @@ impl SimServer {
         )
         .with_context(|| format!("writing kubeconfig {}", kubeconfig.display()))?;
         state.dirty = true;
-        let sim = Sim::new(config, token.clone(), state);
+        let sim = Sim::new(config, token.clone(), state, ca_pem.clone());
+        // The seeded namespaces hold what every namespace has before the first request.
+        crate::controllers::cluster::pass(&mut sim.state(), sim.ca_pem.as_deref());
         let (stop, stop_rx) = watch::channel(false);
         let tls = certs.map(|c| c.server_config);
         let sim2 = sim.clone();

@@ -9,9 +9,11 @@
 
 pub mod api;
 pub mod apply;
+pub mod builtin_schema;
 pub mod config;
 pub mod controllers;
 pub mod crd;
+pub mod defaults;
 pub mod discovery;
 pub mod fieldset;
 pub mod kubeconfig;
@@ -22,6 +24,7 @@ pub mod openapi;
 pub mod patch;
 pub mod patching;
 pub mod protobuf;
+pub mod quantity;
 pub mod read;
 pub mod resources;
 pub mod schema;
@@ -32,6 +35,7 @@ pub mod sim;
 pub mod status;
 pub mod store;
 pub mod tls;
+pub mod validate;
 pub mod validation;
 pub mod watch;
 pub mod web;

@@ -35,8 +35,8 @@ struct Args {
     #[arg(long, default_value_t = 500)]
     rollout_delay_ms: u64,
     /// Directory of the CRD manifests well-known charts ship (longhorn.yaml,
-    /// crd-monitoring-*.yaml, crd-argoproj-*.yaml), installed by the
-    /// Helm-controller stand-in. Without it, HelmCharts install no CRDs.
+    /// crd-monitoring-*.yaml, crd-argoproj-*.yaml, crd-strimzi-*.yaml, crd-cnpg-*.yaml),
+    /// installed by the Helm-controller stand-in. Without it, HelmCharts install no CRDs.
     #[arg(long, env = "KUBE_SIM_FIXTURES")]
     fixtures: Option<PathBuf>,
     /// Name of the Node the server seeds.

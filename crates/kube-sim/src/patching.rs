@@ -42,7 +42,7 @@ pub fn patch(
     name: &str,
     sub: &str,
     req: &Request,
-) -> ApiResult<(u16, Value)> {
+) -> ApiResult<(u16, Value, Vec<String>)> {
     check_manager(req)?;
     let kind = PatchKind::from_content_type(&req.content_type)
         .ok_or_else(|| ApiError::unsupported_media_type(&req.content_type))?;
@@ -73,12 +73,12 @@ pub fn patch(
         let scale = scale_of(rt, &live);
         let patched = patch::patch(&scale, &body, kind, Cursor::Builtin(""))?;
         let out = set_replicas(st, rt, &live, &patched, &spec.spec_replicas, &ctx)?;
-        return Ok((200, scale_of(rt, &out)));
+        return Ok((200, scale_of(rt, &out), vec![]));
     }
     let patched = patch::patch(&live, &body, kind, Cursor::root(&rt.schema))?;
-    crate::validation::check(req, rt, &patched, false)?;
+    let warnings = crate::validation::check(req, rt, &patched, false)?;
     let (out, _) = write::update(st, rt, &live, patched, &ctx)?;
-    Ok((200, served(rt, &out)))
+    Ok((200, served(rt, &out), warnings))
 }
 
 fn server_side_apply(
@@ -89,7 +89,7 @@ fn server_side_apply(
     sub: &str,
     mut config: Value,
     req: &Request,
-) -> ApiResult<(u16, Value)> {
+) -> ApiResult<(u16, Value, Vec<String>)> {
     let manager = req
         .q("fieldManager")
         .filter(|m| !m.is_empty())
@@ -140,10 +140,15 @@ fn server_side_apply(
         }
         config = only;
     }
-    crate::validation::check(req, rt, &config, true)?;
+    let warnings = crate::validation::check(req, rt, &config, true)?;
+    // Unknown fields are dropped before merging, so the applier never owns them.
+    if let Some(schema) = crate::validation::schema_of(rt) {
+        crate::validation::prune(&mut config, &schema);
+    }
     let precondition = meta::resource_version(&config).to_string();
     let api_version = rt.api_version();
     let now = meta::now();
+    let normalize = |v: &mut Value| write::normalize(rt, v);
     let a = Apply {
         manager,
         force: req.flag("force"),
@@ -151,6 +156,7 @@ fn server_side_apply(
         now: &now,
         ignore_status: rt.status && sub != "status",
         subresource: sub,
+        normalize: Some(&normalize),
     };
     let cursor = Cursor::root(&rt.schema);
     let ctx = Ctx {
@@ -169,7 +175,7 @@ fn server_side_apply(
             }
             let obj = apply::apply(None, &config, cursor, &a)?;
             let created = write::create(st, rt, ns, obj, &ctx)?;
-            Ok((201, served(rt, &created)))
+            Ok((201, served(rt, &created), warnings))
         }
         Some(live) => {
             if !precondition.is_empty() && precondition != meta::resource_version(&live) {
@@ -177,7 +183,7 @@ fn server_side_apply(
             }
             let next = apply::apply(Some(&live), &config, cursor, &a)?;
             let (out, _) = write::update(st, rt, &live, next, &ctx)?;
-            Ok((200, served(rt, &out)))
+            Ok((200, served(rt, &out), warnings))
         }
     }
 }

@@ -31,6 +31,58 @@ pub fn selectors(req: &Request) -> ApiResult<(Selector, Selector)> {
     Ok((labels, fields))
 }
 
+/// Fields a kind can be selected by, besides `metadata.name` and `metadata.namespace`.
+fn selectable(rt: &ResourceType) -> &'static [&'static str] {
+    match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "Pod") => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ],
+        ("", "Secret") => &["type"],
+        ("", "Namespace") => &["status.phase"],
+        ("", "Node") => &["spec.unschedulable"],
+        ("", "Event") => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        ("apps", "ReplicaSet") => &["status.replicas"],
+        ("batch", "Job") => &["status.successful"],
+        _ => &[],
+    }
+}
+
+/// Refuses field selectors on fields the kind cannot be selected by (400), as the API server
+/// does.
+pub fn check_field_selector(rt: &ResourceType, fields: &Selector) -> ApiResult<()> {
+    for key in fields.keys() {
+        if matches!(key, "metadata.name" | "metadata.namespace") || selectable(rt).contains(&key) {
+            continue;
+        }
+        return Err(ApiError::bad_request(if rt.crd.is_some() {
+            format!("{key:?} is not a known field selector: only \"metadata.name\", \"metadata.namespace\"")
+        } else {
+            format!("field label not supported: {key}")
+        }));
+    }
+    Ok(())
+}
+
 /// Objects of a list request (namespace `None` lists across namespaces).
 pub fn matching(
     st: &State,
@@ -62,6 +114,7 @@ fn decode_continue(token: &str) -> ApiResult<(String, String)> {
 /// LIST with selectors and pagination.
 pub fn list(st: &State, rt: &ResourceType, ns: Option<&str>, req: &Request) -> ApiResult<Value> {
     let (labels, fields) = selectors(req)?;
+    check_field_selector(rt, &fields)?;
     let after = match req.q("continue").filter(|t| !t.is_empty()) {
         Some(token) => Some(decode_continue(token)?),
         None => None,

@@ -20,6 +20,20 @@ pub struct Selector {
     reqs: Vec<Req>,
 }
 
+impl Selector {
+    /// The keys the selector's requirements name.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.reqs.iter().map(|r| match r {
+            Req::Eq(k, _)
+            | Req::NotEq(k, _)
+            | Req::In(k, _)
+            | Req::NotIn(k, _)
+            | Req::Exists(k)
+            | Req::NotExists(k) => k.as_str(),
+        })
+    }
+}
+
 fn split_top(s: &str) -> Vec<String> {
     let mut out = vec![];
     let mut depth = 0;

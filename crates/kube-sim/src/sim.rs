@@ -19,11 +19,18 @@ pub struct Sim {
     state: Mutex<State>,
     /// Wakes the controllers after a write.
     pub wake: Notify,
+    /// The CA certificate clients trust (published as `kube-root-ca.crt`), when serving TLS.
+    pub ca_pem: Option<String>,
 }
 
 impl Sim {
     /// A core around an initial state.
-    pub fn new(config: SimConfig, token: String, state: State) -> Arc<Self> {
+    pub fn new(
+        config: SimConfig,
+        token: String,
+        state: State,
+        ca_pem: Option<String>,
+    ) -> Arc<Self> {
         let faults = Faults::new(config.faults.clone());
         Arc::new(Sim {
             config,
@@ -31,6 +38,7 @@ impl Sim {
             token,
             state: Mutex::new(state),
             wake: Notify::new(),
+            ca_pem,
         })
     }
 

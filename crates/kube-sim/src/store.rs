@@ -45,6 +45,8 @@ pub struct WatchEvent {
     pub object: Value,
     /// resourceVersion of the change.
     pub rv: u64,
+    /// The object before a modification, for watches whose selection it may leave or enter.
+    pub prev: Option<Value>,
 }
 
 /// Namespace and name of an object.
@@ -63,6 +65,9 @@ pub struct State {
     tx: broadcast::Sender<Arc<WatchEvent>>,
     /// Whether there are unsaved changes.
     pub dirty: bool,
+    /// Whether the garbage collector has something to look at: an object was removed, or one
+    /// with owners or being deleted was written, since it last looked.
+    pub gc_dirty: bool,
 }
 
 impl Default for State {
@@ -82,6 +87,7 @@ impl State {
             history: VecDeque::new(),
             tx,
             dirty: false,
+            gc_dirty: true,
         }
     }
 
@@ -143,12 +149,18 @@ impl State {
 
     /// Stores an object under a fresh resourceVersion and notifies watchers.
     pub fn put(&mut self, key: &ResKey, mut obj: Value, kind: EventType) -> Value {
+        if let Some(m) = obj.get("metadata") {
+            if m.get("ownerReferences").is_some() || m.get("deletionTimestamp").is_some() {
+                self.gc_dirty = true;
+            }
+        }
         self.rv += 1;
         let rv = self.rv;
         crate::meta::meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
         let ns = crate::meta::namespace(&obj).to_string();
         let name = crate::meta::name(&obj).to_string();
-        self.objects
+        let prev = self
+            .objects
             .entry(key.clone())
             .or_default()
             .insert((ns.clone(), name), obj.clone());
@@ -158,6 +170,7 @@ impl State {
             kind,
             object: obj.clone(),
             rv,
+            prev: prev.filter(|_| kind == EventType::Modified),
         });
         obj
     }
@@ -168,6 +181,7 @@ impl State {
             .objects
             .get_mut(key)?
             .remove(&(ns.to_string(), name.to_string()))?;
+        self.gc_dirty = true;
         self.rv += 1;
         let rv = self.rv;
         crate::meta::meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv.to_string()));
@@ -177,6 +191,7 @@ impl State {
             kind: EventType::Deleted,
             object: obj.clone(),
             rv,
+            prev: None,
         });
         Some(obj)
     }

@@ -156,31 +156,54 @@ fn prune_walk(v: &mut Value, schema: &Value) {
     }
 }
 
-/// Rejects unknown fields of a custom resource when the request asks for strict validation.
-pub fn check(req: &Request, rt: &ResourceType, obj: &Value, apply: bool) -> ApiResult<()> {
+/// The structural schema unknown fields are checked against: the CRD's for custom resources,
+/// the Kubernetes API types' for built-in kinds.
+pub fn schema_of(rt: &ResourceType) -> Option<std::sync::Arc<Value>> {
+    match &rt.schema {
+        SchemaSource::Crd(schema) => Some(schema.clone()),
+        SchemaSource::Builtin => crate::builtin_schema::schema(&rt.group, &rt.version, &rt.kind),
+    }
+}
+
+/// Server-side field validation (`fieldValidation`): under `Strict` unknown fields are a 400;
+/// under `Warn` (the default) they are dropped with a warning, returned here for the
+/// `Warning` header; under `Ignore` they are dropped silently.
+pub fn check(req: &Request, rt: &ResourceType, obj: &Value, apply: bool) -> ApiResult<Vec<String>> {
     check_string_maps(rt, obj)?;
-    if req.q("fieldValidation") != Some("Strict") {
-        return Ok(());
+    let mode = req.q("fieldValidation").unwrap_or("Warn");
+    if mode == "Ignore" {
+        return Ok(vec![]);
     }
-    let SchemaSource::Crd(schema) = &rt.schema else {
-        return Ok(());
+    if !matches!(mode, "Strict" | "Warn") {
+        return Err(ApiError::bad_request(format!(
+            "fieldValidation {mode} is invalid: must be one of \"Ignore\", \"Warn\", or \"Strict\""
+        )));
+    }
+    let Some(schema) = schema_of(rt) else {
+        return Ok(vec![]);
     };
-    let unknown = unknown_fields(obj, schema);
+    let unknown = unknown_fields(obj, &schema);
     if unknown.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
-    let message = if apply {
+    let each: Vec<String> = if apply {
         unknown
             .iter()
             .map(|f| format!(".{f}: field not declared in schema"))
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect()
     } else {
-        let list: Vec<String> = unknown
+        unknown
             .iter()
             .map(|f| format!("unknown field {f:?}"))
-            .collect();
-        format!("strict decoding error: {}", list.join(", "))
+            .collect()
+    };
+    if mode == "Warn" {
+        return Ok(each);
+    }
+    let message = if apply {
+        each.join(", ")
+    } else {
+        format!("strict decoding error: {}", each.join(", "))
     };
     Err(ApiError::bad_request(message))
 }

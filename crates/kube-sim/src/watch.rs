@@ -13,7 +13,7 @@ use crate::resources::ResourceType;
 use crate::selectors::Selector;
 use crate::sim::Sim;
 use crate::status::{ApiError, ApiResult};
-use crate::store::WatchEvent;
+use crate::store::{EventType, WatchEvent};
 use crate::web::{self, Body, Request};
 
 struct Filter {
@@ -24,11 +24,36 @@ struct Filter {
 }
 
 impl Filter {
-    fn matches(&self, ev: &WatchEvent) -> bool {
-        ev.key == self.rt.store_key()
-            && self.ns.as_deref().is_none_or(|ns| ev.namespace == ns)
-            && self.labels.matches_labels(&ev.object)
-            && self.fields.matches_fields(&ev.object)
+    fn selects(&self, obj: &Value) -> bool {
+        self.labels.matches_labels(obj) && self.fields.matches_fields(obj)
+    }
+
+    /// The event as this watch sees it, as the API server's watch cache does: a modified
+    /// object entering the selection is ADDED, one leaving it is DELETED (with its previous
+    /// content at the new resourceVersion).
+    fn view(&self, ev: &WatchEvent) -> Option<(&'static str, Value)> {
+        if ev.key != self.rt.store_key() || self.ns.as_deref().is_some_and(|ns| ev.namespace != ns)
+        {
+            return None;
+        }
+        let now = self.selects(&ev.object);
+        let before = ev.prev.as_ref().map(|p| self.selects(p));
+        match (ev.kind, before, now) {
+            (EventType::Modified, Some(false), true) => Some(("ADDED", ev.object.clone())),
+            (EventType::Modified, Some(true), false) => {
+                let mut old = ev.prev.clone().unwrap_or_default();
+                crate::meta::meta_mut(&mut old)
+                    .insert("resourceVersion".into(), json!(ev.rv.to_string()));
+                Some(("DELETED", old))
+            }
+            (_, _, true) => Some((ev.kind.as_str(), ev.object.clone())),
+            _ => None,
+        }
+    }
+
+    fn line(&self, ev: &WatchEvent) -> Option<Bytes> {
+        self.view(ev)
+            .map(|(kind, obj)| line(kind, &served(&self.rt, &obj)))
     }
 }
 
@@ -46,6 +71,7 @@ pub fn start(
     req: &Request,
 ) -> ApiResult<Response<Body>> {
     let (labels, fields) = selectors(req)?;
+    crate::read::check_field_selector(&rt, &fields)?;
     let ns = if rt.namespaced { ns } else { None };
     let filter = Filter {
         rt: rt.clone(),
@@ -81,11 +107,7 @@ pub fn start(
                     ApiError::bad_request(format!("invalid resource version {rv_param:?}"))
                 })?;
                 match st.events_since(rv) {
-                    Some(evs) => Ok(evs
-                        .iter()
-                        .filter(|e| filter.matches(e))
-                        .map(|e| line(e.kind.as_str(), &served(&rt, &e.object)))
-                        .collect()),
+                    Some(evs) => Ok(evs.iter().filter_map(|e| filter.line(e)).collect()),
                     None => Err(ApiError::expired(format!(
                         "too old resource version: {rv} ({})",
                         st.rv
@@ -126,8 +148,10 @@ pub fn start(
                 ev = sub.recv() => match ev {
                     Ok(ev) => {
                         last_rv = ev.rv;
-                        if filter.matches(&ev) && tx.send(line(ev.kind.as_str(), &served(&filter.rt, &ev.object))).await.is_err() {
-                            return;
+                        if let Some(l) = filter.line(&ev) {
+                            if tx.send(l).await.is_err() {
+                                return;
+                            }
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {

@@ -102,6 +102,16 @@ pub fn json_typed(code: u16, v: &Value, content_type: &str) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }
 
+/// A plain-text response (`/readyz`, `/livez`, `/healthz`).
+pub fn text(code: u16, body: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(code).unwrap_or(StatusCode::OK))
+        .header("content-type", "text/plain; charset=utf-8")
+        .header("x-content-type-options", "nosniff")
+        .body(full(body.to_string()))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
+}
+
 /// A `Status` error response.
 pub fn error(err: &ApiError) -> Response<Body> {
     let mut resp = json(err.code, &err.to_status());

@@ -154,12 +154,11 @@ fn prepare_create(
     } else {
         m.shift_remove("generation");
     }
-    if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
-        crate::validation::prune(&mut obj, schema);
-    }
-    apply_defaults(rt, &mut obj);
+    crate::validate::decode(rt, &obj)?;
+    normalize(rt, &mut obj);
     let name = meta::name(&obj).to_string();
     validate_name(rt, &name)?;
+    crate::validate::create(rt, &obj)?;
     if rt.status {
         if let Some(o) = obj.as_object_mut() {
             o.shift_remove("status");
@@ -175,18 +174,25 @@ fn prepare_create(
             return Err(ApiError::invalid(&rt.group, &rt.kind, &name, &causes));
         }
         crate::crd::establish(&mut obj, now);
+        // The API server removes a CRD only after its custom resources are gone.
+        let m = meta::meta_mut(&mut obj);
+        let list = m.entry("finalizers").or_insert_with(|| json!([]));
+        if let Some(a) = list.as_array_mut() {
+            if !a.contains(&json!(crate::crd::CLEANUP_FINALIZER)) {
+                a.push(json!(crate::crd::CLEANUP_FINALIZER));
+            }
+        }
     }
     Ok(obj)
 }
 
-/// The API server's defaulting for the few fields clients commonly omit.
-fn apply_defaults(rt: &ResourceType, obj: &mut Value) {
-    if rt.group.is_empty() && rt.kind == "Secret" {
-        let t = obj.get("type").and_then(Value::as_str).unwrap_or("");
-        if t.is_empty() {
-            obj["type"] = json!("Opaque");
-        }
+/// What the server does to every incoming object before validation: pruning of fields a CRD
+/// schema does not declare, then defaulting.
+pub fn normalize(rt: &ResourceType, obj: &mut Value) {
+    if let Some(schema) = crate::validation::schema_of(rt) {
+        crate::validation::prune(obj, &schema);
     }
+    crate::defaults::apply(rt, obj);
 }
 
 fn meta_str(m: &serde_json::Map<String, Value>, k: &str) -> String {
@@ -208,6 +214,7 @@ pub fn create(
     let mut obj = prepare_create(rt, ns, obj, &now, !ctx.track)?;
     let name = meta::name(&obj).to_string();
     admit_namespace(st, rt, ns, &name)?;
+    crate::defaults::allocate(st, rt, &mut obj);
     let key = rt.store_key();
     let ns = if rt.namespaced { ns } else { "" };
     if st.get(&key, ns, &name).is_some() {
@@ -319,10 +326,14 @@ pub fn update(
     };
     next["apiVersion"] = json!(rt.api_version());
     next["kind"] = json!(rt.kind);
-    if let crate::resources::SchemaSource::Crd(schema) = &rt.schema {
-        crate::validation::prune(&mut next, schema);
+    if ctx.subresource != "status" {
+        crate::validate::decode(rt, &next)?;
     }
-    apply_defaults(rt, &mut next);
+    crate::defaults::keep_allocated(rt, old, &mut next);
+    normalize(rt, &mut next);
+    if ctx.subresource != "status" {
+        crate::validate::update(rt, old, &next)?;
+    }
     if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
         let g = old
             .pointer("/metadata/generation")

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, server, Kubectl};
+use common::{eventually, fixtures, server, Kubectl};
 
 #[test]
 fn delete_namespace_completes_and_refuses_new_content() {
@@ -105,4 +105,110 @@ fn typed_create_commands_send_protobuf_that_is_understood() {
         cm["metadata"]["managedFields"][0]["manager"],
         "kubectl-create"
     );
+}
+
+#[test]
+fn a_deleted_crd_waits_for_its_custom_resources_and_their_finalizers() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let crd = fixtures().join("crd-cnpg-clusters.yaml");
+    k.ok(&["apply", "--server-side", "-f", crd.to_str().unwrap()]);
+    let held = k.write_manifest(
+        "held.yaml",
+        "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: db\n  namespace: default\n  finalizers: [example.com/hold]\nspec:\n  instances: 1\n  storage:\n    size: 1Gi\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", held.to_str().unwrap()]);
+    let live = k.get_json(&["crd", "clusters.postgresql.cnpg.io"]);
+    assert_eq!(
+        live["metadata"]["finalizers"],
+        serde_json::json!(["customresourcecleanup.apiextensions.k8s.io"])
+    );
+    k.ok(&[
+        "delete",
+        "crd",
+        "clusters.postgresql.cnpg.io",
+        "--wait=false",
+    ]);
+    let terminating = eventually(std::time::Duration::from_secs(5), || {
+        let c = k.get_json(&["crd", "clusters.postgresql.cnpg.io"]);
+        c["status"]["conditions"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|c| c["type"] == "Terminating"))
+    });
+    assert!(terminating, "the CRD stays Terminating");
+    let cluster = k.get_json(&["clusters.postgresql.cnpg.io", "db"]);
+    assert!(
+        cluster["metadata"]["deletionTimestamp"].is_string(),
+        "{cluster}"
+    );
+    k.ok(&[
+        "patch",
+        "clusters.postgresql.cnpg.io",
+        "db",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || {
+            !k.run(&["get", "crd", "clusters.postgresql.cnpg.io"])
+                .status
+                .success()
+        }),
+        "the CRD goes once its last custom resource is gone"
+    );
+}
+
+#[test]
+fn a_namespace_stuck_in_terminating_says_what_remains() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    k.ok(&["create", "namespace", "stuck"]);
+    let held = k.write_manifest(
+        "held.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  namespace: stuck\n  finalizers: [example.com/hold]\n",
+    );
+    k.ok(&["apply", "--server-side", "-f", held.to_str().unwrap()]);
+    k.ok(&["delete", "namespace", "stuck", "--wait=false"]);
+    let condition = |k: &Kubectl, t: &str| -> serde_json::Value {
+        let ns = k.get_json(&["namespace", "stuck"]);
+        ns["status"]["conditions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["type"] == t).cloned())
+            .unwrap_or_default()
+    };
+    let settled = eventually(Duration::from_secs(5), || {
+        condition(&k, "NamespaceContentRemaining")["message"]
+            == "Some resources are remaining: configmaps. has 1 resource instances"
+    });
+    assert!(settled, "{}", condition(&k, "NamespaceContentRemaining"));
+    let c = condition(&k, "NamespaceContentRemaining");
+    assert_eq!(
+        (c["status"].as_str(), c["reason"].as_str()),
+        (Some("True"), Some("SomeResourcesRemain"))
+    );
+    let f = condition(&k, "NamespaceFinalizersRemaining");
+    assert_eq!(f["status"], "True");
+    assert_eq!(f["reason"], "SomeFinalizersRemain");
+    assert_eq!(
+        f["message"],
+        "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+    );
+    assert_eq!(
+        condition(&k, "NamespaceDeletionDiscoveryFailure")["status"],
+        "False"
+    );
+    k.ok(&[
+        "patch",
+        "configmap",
+        "held",
+        "-n",
+        "stuck",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(eventually(Duration::from_secs(5), || {
+        !k.run(&["get", "namespace", "stuck"]).status.success()
+    }));
 }

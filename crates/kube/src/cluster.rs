@@ -105,7 +105,9 @@ impl Cluster {
         let server = config.cluster_url.to_string();
         let client = Client::try_from(config)
             .map_err(|e| ProviderError::new(format!("{}: {e}", source.describe())))?;
-        match tokio::time::timeout(timeout, client.apiserver_version()).await {
+        match tokio::time::timeout(timeout, crate::retry::probe(|| client.apiserver_version()))
+            .await
+        {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
                 return Err(ProviderError::retryable(format!(

@@ -382,6 +382,36 @@ fn leave_ignored_alone(body: &mut Value, d: &DesiredResource, live: Option<&Valu
     }
 }
 
+/// A live Secret as seen by a manifest that sets `stringData`: the API server
+/// folds `stringData` into `data` (base64) and never returns it, so the keys the
+/// manifest sets there are read back from `data`, decoded.
+fn with_string_data(manifest: &Value, live: &Value) -> Value {
+    use base64::Engine;
+    let mut live = live.clone();
+    let Some(wanted) = manifest.get("stringData").and_then(Value::as_object) else {
+        return live;
+    };
+    if manifest.get("kind").and_then(Value::as_str) != Some("Secret")
+        || live.get("stringData").is_some()
+    {
+        return live;
+    }
+    let mut view = serde_json::Map::new();
+    for k in wanted.keys() {
+        let decoded = live["data"][k]
+            .as_str()
+            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+            .and_then(|b| String::from_utf8(b).ok());
+        if let Some(text) = decoded {
+            view.insert(k.clone(), Value::String(text));
+        }
+    }
+    if !view.is_empty() {
+        live["stringData"] = Value::Object(view);
+    }
+    live
+}
+
 /// The `data`/`stringData` entries of a Secret on either side.
 fn secret_paths(kind: &str, sides: &[Option<&Value>]) -> Vec<AttrPath> {
     if kind != "Secret" {
@@ -459,6 +489,7 @@ impl Provider for KubeProvider {
                     Ok(None) => Ok(None),
                     Ok(Some(objects)) => Ok(objects.get(&r.name).map(|live| {
                         let managed = ManagedFields::of(live);
+                        let live = &with_string_data(&prior.attributes, live);
                         let p = project(&prior.attributes, live, &managed, FIELD_MANAGER);
                         Observed {
                             attributes: p.attributes,

@@ -52,6 +52,24 @@ where
     .await
 }
 
+/// Like [`idempotent`], but for a first contact that must answer quickly
+/// either way: at most 4 attempts within about a second, so that a dropped
+/// connection is retried while a server that is down is reported at once.
+pub async fn probe<T, F, Fut>(call: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    call.retry(
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_millis(400))
+            .with_max_times(3),
+    )
+    .when(retryable)
+    .await
+}
+
 /// A kube error in an operator's words.
 pub fn describe(e: &kube::Error) -> String {
     match e {

@@ -11,6 +11,10 @@ use crate::write::{self, Ctx, Propagation};
 
 /// One collection round; returns whether anything changed.
 pub fn pass(st: &mut State) -> bool {
+    if !st.gc_dirty {
+        return false;
+    }
+    st.gc_dirty = false;
     let mut uids = HashSet::new();
     let mut foreground = HashSet::new();
     let mut owned = vec![];
@@ -67,6 +71,10 @@ pub fn pass(st: &mut State) -> bool {
     }
     for owner in foreground.difference(&waiting) {
         changed |= release_foreground(st, owner);
+    }
+    if !foreground.is_empty() {
+        // Owners waiting for their dependents are looked at again next round.
+        st.gc_dirty = true;
     }
     changed
 }

@@ -94,10 +94,8 @@ impl HelmController {
                 out.extend(manifests::load(&f).unwrap_or_default());
             }
         };
-        if chart.contains("kube-prometheus-stack") {
-            load_prefix("crd-monitoring-", &mut objects);
-        } else if chart.contains("argo-cd") {
-            load_prefix("crd-argoproj-", &mut objects);
+        if let Some(prefix) = crd_prefix(chart) {
+            load_prefix(prefix, &mut objects);
         } else if chart.contains("longhorn") {
             let docs = manifests::load(&dir.join("longhorn.yaml")).unwrap_or_default();
             for d in &docs {
@@ -137,6 +135,23 @@ impl HelmController {
         }
         changed
     }
+}
+
+/// The fixture files holding the CRDs a chart ships in its `crds/` directory, which Helm
+/// installs before anything else of the chart. The chart may be a bare name, a `repo/name`
+/// reference or an `oci://` URL.
+fn crd_prefix(chart: &str) -> Option<&'static str> {
+    let name = chart.rsplit('/').next().unwrap_or(chart);
+    const CHARTS: &[(&str, &str)] = &[
+        ("kube-prometheus-stack", "crd-monitoring-"),
+        ("argo-cd", "crd-argoproj-"),
+        ("strimzi-kafka-operator", "crd-strimzi-"),
+        ("cloudnative-pg", "crd-cnpg-"),
+    ];
+    CHARTS
+        .iter()
+        .find(|(chart, _)| name == *chart || name.starts_with(&format!("{chart}-")))
+        .map(|(_, prefix)| *prefix)
 }
 
 fn install_job(hc: &Value, job_name: &str) -> Value {

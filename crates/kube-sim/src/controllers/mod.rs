@@ -2,6 +2,8 @@
 //! the Helm-controller stand-in, and state persistence. They run in one background task that
 //! wakes after writes and on a short tick.
 
+pub mod cluster;
+pub mod crds;
 pub mod gc;
 pub mod helm;
 pub mod namespaces;
@@ -61,7 +63,9 @@ pub async fn run(sim: Arc<Sim>, mut stop: watch::Receiver<bool>) {
             for _ in 0..4 {
                 let mut round = false;
                 round |= namespaces::pass(&mut st);
+                round |= cluster::pass(&mut st, sim.ca_pem.as_deref());
                 round |= gc::pass(&mut st);
+                round |= crds::pass(&mut st);
                 round |= helm.pass(&mut st);
                 round |= rollouts.pass(&mut st, sim.config.rollout_delay);
                 changed |= round;

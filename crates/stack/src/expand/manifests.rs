@@ -395,6 +395,10 @@ pub(super) fn expand_manifests(b: &mut Builder) {
         let mut addrs = Vec::new();
         for d in docs {
             let mut v = d.value;
+            if !v["metadata"]["name"].is_string() {
+                // Not an object: already reported where the document was read.
+                continue;
+            }
             let kind = v["kind"].as_str().unwrap_or_default().to_string();
             let name = v["metadata"]["name"]
                 .as_str()
