@@ -53,7 +53,7 @@ async fn apply(args: &ApplyArgs) -> Result<i32, String> {
     let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
     let guard = lock(&*backend, "apply", &args.lock).await?;
     let state = backend.load().await.map_err(error)?;
-    let wired = wire(&stack);
+    let wired = wire(&stack, state.as_ref());
     if stack.model.cluster.is_some() {
         // An existing cluster must answer before anything starts.
         wired.cluster_reachable().await.map_err(|why| {

@@ -25,7 +25,7 @@ async fn destroy(args: &DestroyArgs) -> Result<i32, String> {
         );
         return Ok(0);
     };
-    let wired = wire(&stack);
+    let wired = wire(&stack, Some(&state));
     let opts = PlanOptions {
         targets: &args.targets,
         replace: &[],

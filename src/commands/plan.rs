@@ -16,7 +16,6 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
         planfile::check_writable(path, &stack.model.name).map_err(plan_file_error)?;
     }
     let backend = backend_for_stack(&stack, args.state.as_deref(), "")?;
-    let wired = wire(&stack);
     let opts = PlanOptions {
         targets: &args.targets,
         replace: &args.replace,
@@ -24,7 +23,8 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
         parallelism: 10,
         destroy: false,
     };
-    let rt = if wired.kube.is_some() && !args.offline {
+    let asks_world = stack.model.cluster.is_some() || !stack.model.clusters.is_empty();
+    let rt = if asks_world && !args.offline {
         runtime()
     } else {
         // Nothing to ask of the real world: no worker threads needed.
@@ -34,6 +34,7 @@ pub fn run(args: &PlanArgs) -> Result<i32, String> {
     };
     let plan = rt.block_on(async {
         let state = backend.load().await.map_err(error)?;
+        let wired = wire(&stack, state.as_ref());
         let mut plan = make_plan(&stack, state.as_ref(), &wired, &opts).await?;
         plan.state_location = Some(backend.describe());
         plan.variables = stack.model.vars.clone();

@@ -69,9 +69,19 @@ pub async fn make_plan(
                 .await;
                 plan.warnings.extend(warnings);
             }
-            Err(why) => plan.warnings.push(format!(
-                "the cluster cannot be reached ({why}): Kubernetes objects are planned from the stack and state alone, and what the API server adds (defaults, generated fields) is known after apply"
-            )),
+            Err(why) => {
+                plan.warnings.push(format!(
+                    "the cluster cannot be reached ({why}): Kubernetes objects are planned from the stack and state alone, and what the API server adds (defaults, generated fields) is known after apply"
+                ));
+                if wired.builds_cluster() {
+                    // Its nodes and k3s members can still be compared with
+                    // what they run, e.g. to restart a stopped server.
+                    let warnings =
+                        online::refine(&mut plan, state, &wired.hosts, &secrets, opts.parallelism)
+                            .await;
+                    plan.warnings.extend(warnings);
+                }
+            }
         }
     }
     Ok(plan)

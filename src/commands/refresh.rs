@@ -28,11 +28,16 @@ async fn run_async(args: &RefreshArgs) -> Result<i32, String> {
             args.stack.dir.display()
         ));
     };
-    let wired = wire(&stack);
+    let wired = wire(&stack, Some(&state));
     if let Err(why) = wired.cluster_reachable().await {
-        return Err(format!(
-            "error: cannot audit drift: the cluster cannot be reached: {why}"
-        ));
+        if !wired.builds_cluster() {
+            return Err(format!(
+                "error: cannot audit drift: the cluster cannot be reached: {why}"
+            ));
+        }
+        // A cluster the stack builds: its nodes and k3s members can still be
+        // audited, and may say why the API is down.
+        eprintln!("warning: the cluster's API cannot be reached ({why}); nodes and k3s are audited, Kubernetes objects are reported as errors");
     }
     let ignored = stack
         .expanded

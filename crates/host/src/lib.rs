@@ -24,6 +24,7 @@
 
 pub mod error;
 pub mod hostkey;
+pub mod k3s;
 pub mod node;
 pub mod pool;
 pub mod provider;
@@ -32,6 +33,7 @@ pub mod ssh;
 
 pub use error::SshError;
 pub use hostkey::{fingerprint, HostKeyPolicy};
+pub use k3s::{K3sCluster, K3sProvider};
 pub use node::spec::NodeSpec;
 pub use pool::Pool;
 pub use provider::HostProvider;

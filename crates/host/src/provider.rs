@@ -17,7 +17,7 @@ pub const HOST_KEY_OBSERVED: &str = "host_key_observed";
 
 /// Manages `node` resources over SSH.
 pub struct HostProvider {
-    pool: Pool,
+    pool: Arc<Pool>,
 }
 
 impl Default for HostProvider {
@@ -46,9 +46,12 @@ fn decode(
 impl HostProvider {
     /// A provider whose connections use `options`.
     pub fn new(options: SshOptions) -> Self {
-        HostProvider {
-            pool: Pool::new(options),
-        }
+        HostProvider::with_pool(Arc::new(Pool::new(options)))
+    }
+
+    /// A provider sharing `pool` (with the k3s provider: one connection per node).
+    pub fn with_pool(pool: Arc<Pool>) -> Self {
+        HostProvider { pool }
     }
 
     /// The connection pool (one connection per node).

@@ -31,6 +31,8 @@ pub struct SimConfig {
     pub version: (u32, u32, u32),
     /// Fault injection at start.
     pub faults: FaultConfig,
+    /// Further IP addresses and DNS names the server certificate is valid for.
+    pub tls_sans: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -47,6 +49,7 @@ impl Default for SimConfig {
             node_name: "kube-sim-node".into(),
             version: (1, 36, 1),
             faults: FaultConfig::default(),
+            tls_sans: Vec::new(),
         }
     }
 }

@@ -54,7 +54,15 @@ impl SimServer {
         let certs = if config.plain_http {
             None
         } else {
-            Some(crate::tls::generate(addr.ip())?)
+            let ca_key = config
+                .state
+                .as_ref()
+                .map(|s| s.with_extension("ca-key.pem"));
+            Some(crate::tls::generate(
+                addr.ip(),
+                &config.tls_sans,
+                ca_key.as_deref(),
+            )?)
         };
         let scheme = if config.plain_http { "http" } else { "https" };
         let url = format!("{scheme}://{addr}");

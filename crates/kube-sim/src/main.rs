@@ -39,6 +39,15 @@ struct Args {
     /// installed by the Helm-controller stand-in. Without it, HelmCharts install no CRDs.
     #[arg(long, env = "KUBE_SIM_FIXTURES")]
     fixtures: Option<PathBuf>,
+    /// Name of the Node the server seeds.
+    #[arg(long, default_value = "kube-sim-node")]
+    node_name: String,
+    /// Kubernetes version `/version` reports, `MAJOR.MINOR.PATCH`.
+    #[arg(long, default_value = "1.36.1", value_parser = parse_version)]
+    kubernetes_version: (u32, u32, u32),
+    /// A further IP address or DNS name for the server certificate (repeatable).
+    #[arg(long)]
+    tls_san: Vec<String>,
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     fault_latency_ms: u64,
@@ -54,6 +63,24 @@ struct Args {
     /// Fraction of connections dropped without an answer.
     #[arg(long, default_value_t = 0.0)]
     fault_drop_rate: f64,
+}
+
+/// `1.36.3` (a leading `v` and a `+build` suffix are ignored).
+fn parse_version(s: &str) -> Result<(u32, u32, u32), String> {
+    let core = s
+        .trim_start_matches('v')
+        .split('+')
+        .next()
+        .unwrap_or_default();
+    let parts: Vec<u32> = core
+        .split('.')
+        .map(|p| p.parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{s:?} is not MAJOR.MINOR.PATCH"))?;
+    match parts[..] {
+        [a, b, c] => Ok((a, b, c)),
+        _ => Err(format!("{s:?} is not MAJOR.MINOR.PATCH")),
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -77,7 +104,9 @@ fn main() -> anyhow::Result<()> {
             failing_group: a.fault_failing_group,
             drop_rate: a.fault_drop_rate,
         },
-        ..SimConfig::default()
+        node_name: a.node_name,
+        version: a.kubernetes_version,
+        tls_sans: a.tls_san,
     };
     let server = SimServer::start(config)?;
     // Printing must never kill the server when nobody reads stdout any more.

@@ -14,9 +14,33 @@ pub struct Certs {
     pub server_config: Arc<rustls::ServerConfig>,
 }
 
-/// Generates a CA and a leaf for `localhost`, 127.0.0.1, ::1 and `ip`.
-pub fn generate(ip: IpAddr) -> anyhow::Result<Certs> {
-    let ca_key = KeyPair::generate()?;
+/// Generates a CA and a leaf for `localhost`, 127.0.0.1, ::1, `ip` and the
+/// further addresses and names in `sans` (as k3s's `tls-san`). With
+/// `ca_key_file`, the CA's key is kept there (mode 0600) and reused at the
+/// next start, so clients that trust the CA keep trusting the server across
+/// restarts, as with a real cluster's CA.
+pub fn generate(
+    ip: IpAddr,
+    sans: &[String],
+    ca_key_file: Option<&std::path::Path>,
+) -> anyhow::Result<Certs> {
+    let ca_key = match ca_key_file {
+        Some(path) if path.exists() => KeyPair::from_pem(&std::fs::read_to_string(path)?)?,
+        Some(path) => {
+            let key = KeyPair::generate()?;
+            use std::io::Write;
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)?
+                .write_all(key.serialize_pem().as_bytes())?;
+            key
+        }
+        None => KeyPair::generate()?,
+    };
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params
         .distinguished_name
@@ -31,14 +55,23 @@ pub fn generate(ip: IpAddr) -> anyhow::Result<Certs> {
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
 
     let leaf_key = KeyPair::generate()?;
-    let mut leaf_params = CertificateParams::new(vec![
+    let mut names = vec![
         "localhost".to_string(),
         "kubernetes.default.svc".to_string(),
-    ])?;
+    ];
+    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse()?, "::1".parse()?];
+    for san in sans {
+        match san.parse::<IpAddr>() {
+            Ok(a) if !ips.contains(&a) => ips.push(a),
+            Ok(_) => {}
+            Err(_) if !names.contains(san) => names.push(san.clone()),
+            Err(_) => {}
+        }
+    }
+    let mut leaf_params = CertificateParams::new(names)?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "kube-apiserver");
-    let mut ips: Vec<IpAddr> = vec!["127.0.0.1".parse()?, "::1".parse()?];
     if !ip.is_unspecified() && !ips.contains(&ip) {
         ips.push(ip);
     }

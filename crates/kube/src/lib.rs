@@ -16,7 +16,7 @@ mod wait;
 
 pub use cluster::{Cluster, KubeconfigSource};
 pub use normalize::{normalize, project, Projection};
-pub use provider::{KubeProvider, KubeSettings};
+pub use provider::{KubeProvider, KubeSettings, KubeconfigAccess};
 
 /// The field manager Strata applies with.
 pub const FIELD_MANAGER: &str = "strata";

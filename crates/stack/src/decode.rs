@@ -501,7 +501,7 @@ impl Decoder<'_> {
         };
         SshDefaults {
             user: f.text_or_default("user"),
-            key: f.text("key").map(|k| k.0),
+            key: f.text("key").map(|k| self.local_path(&k.0, k.1)),
             port: f.int_or_default("port"),
             known_hosts: f.text("known_hosts").map(|k| k.0),
             key_passphrase_env: f.text("key_passphrase_env").map(|k| k.0),
@@ -586,7 +586,7 @@ impl Decoder<'_> {
 
     /// A secret file's path: `~/` is the home directory, other relative
     /// paths are relative to the declaring file.
-    fn secret_path(&self, path: &str, span: Span) -> String {
+    pub(crate) fn secret_path(&self, path: &str, span: Span) -> String {
         if path.starts_with("~/") || std::path::Path::new(path).is_absolute() {
             return path.to_string();
         }
@@ -601,6 +601,22 @@ impl Decoder<'_> {
         crate::load::normalize(&base.join(path))
             .to_string_lossy()
             .to_string()
+    }
+
+    /// A local file's path as an absolute path (relative paths are relative
+    /// to the declaring file), so that it does not depend on the working
+    /// directory Strata runs in.
+    pub(crate) fn local_path(&self, path: &str, span: Span) -> String {
+        let p = self.secret_path(path, span);
+        if p.starts_with("~/") || std::path::Path::new(&p).is_absolute() {
+            return p;
+        }
+        match std::env::current_dir() {
+            Ok(cwd) => crate::load::normalize(&cwd.join(&p))
+                .to_string_lossy()
+                .to_string(),
+            Err(_) => p,
+        }
     }
 
     /// Component names must be valid Kubernetes names where they become one.

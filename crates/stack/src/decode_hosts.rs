@@ -52,7 +52,10 @@ impl Decoder<'_> {
             role,
             user: f.text("user").map_or(ssh.user.clone(), |u| u.0),
             port: f.int("port").map_or(ssh.port, |p| p.0),
-            key: f.text("key").map(|k| k.0).or(ssh.key.clone()),
+            key: f
+                .text("key")
+                .map(|k| self.local_path(&k.0, k.1))
+                .or(ssh.key.clone()),
             host_key: f.text("host_key").map(|k| k.0),
             ssh_address: f.text("ssh_address").map(|k| k.0),
             packages: f.texts("packages").into_iter().map(|p| p.0).collect(),
@@ -109,6 +112,8 @@ impl Decoder<'_> {
             disable: f.texts("disable").into_iter().map(|d| d.0).collect(),
             write_kubeconfig_mode: f.text_or_default("write_kubeconfig_mode"),
             config: f.json("config"),
+            airgap_bundle: f.text("airgap_bundle").map(|b| self.local_path(&b.0, b.1)),
+            kubeconfig_out: f.text("kubeconfig").map(|b| self.local_path(&b.0, b.1)),
             provides: f.texts("provides"),
             span: c.span,
         })

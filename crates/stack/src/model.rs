@@ -143,6 +143,12 @@ pub struct K3sDecl {
     pub write_kubeconfig_mode: String,
     /// Extra `config.yaml` keys passed through.
     pub config: Option<serde_json::Value>,
+    /// Directory of an air-gap bundle (`k3s`, `install.sh`, images), resolved
+    /// against the declaring file; `None` installs online.
+    pub airgap_bundle: Option<String>,
+    /// Where to write the fetched kubeconfig (mode 0600), resolved against
+    /// the declaring file.
+    pub kubeconfig_out: Option<String>,
     /// Kinds the cluster serves already (`group/Kind` or `group/*`).
     pub provides: Vec<(String, Span)>,
     /// Where the table is.

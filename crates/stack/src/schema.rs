@@ -569,6 +569,18 @@ const K3S_KEYS: &[Key] = &[
     .refs(Refs::Plain("plain text in k3s's config"))
     .example("{ \"etcd-snapshot-retention\" = 10 }"),
     Key::new(
+        "airgap_bundle",
+        Type::Str(Format::File),
+        "Install air-gapped from this directory (a k3s release's `k3s`, `install.sh` and `k3s-airgap-images-*.tar*`, or one such directory per version named after it): uploaded over SSH and installed with INSTALL_K3S_SKIP_DOWNLOAD. Without it the official script downloads the pinned version.",
+    )
+    .example("\"../../airgap/k3s\""),
+    Key::new(
+        "kubeconfig",
+        Type::Str(Format::File),
+        "Write the cluster's kubeconfig here (mode 0600) whenever Strata fetches it from the first server, its server set to `api_endpoint`.",
+    )
+    .example("\"~/.kube/strata-production.yaml\""),
+    Key::new(
         "provides",
         Type::List(&Type::Str(Format::GroupKind)),
         "Kinds the cluster serves already, `group/Kind` or `group/*`.",

@@ -3,8 +3,8 @@
 //! Each node runs the Debian image built by `scripts/build-node-image`
 //! (debootstrap + `docker import`; no registry), with systemd as PID 1 so
 //! services behave as on a real host. A [`Fleet`] creates its own Docker
-//! network, starts the containers on it with sshd published on a
-//! 127.0.0.1 port, installs a freshly generated ed25519 key for `root` and
+//! network, starts the containers on it with sshd (and 6443, a k3s server's
+//! API) published on 127.0.0.1 ports, installs a freshly generated ed25519 key for `root` and
 //! for `strata` (a non-root user with password-less sudo), and removes
 //! every container and the network when dropped — also when a test panics.
 //!
@@ -151,6 +151,8 @@ pub struct Node {
     pub ip: String,
     /// The 127.0.0.1 port sshd is published on.
     pub ssh_port: u16,
+    /// The 127.0.0.1 port the node's 6443 (a k3s server's API) is published on.
+    pub api_port: u16,
 }
 
 /// Running test nodes; dropping it removes them and their network.
@@ -301,6 +303,8 @@ impl Fleet {
             "SIGRTMIN+3",
             "-p",
             "127.0.0.1::22",
+            "-p",
+            "127.0.0.1::6443",
             &self.image,
         ])?;
         let public = std::fs::read(self.key_path().with_extension("pub"))
@@ -309,12 +313,8 @@ impl Fleet {
             &["exec", "-i", container, "sh", "-c", AUTHORIZE],
             Some(&public),
         )?;
-        let port = docker(&["port", container, "22/tcp"])?;
-        let ssh_port = port
-            .lines()
-            .find_map(|l| l.strip_prefix("127.0.0.1:"))
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| TestbedError(format!("unexpected docker port output: {port}")))?;
+        let ssh_port = published(container, 22)?;
+        let api_port = published(container, 6443)?;
         let ip = docker(&[
             "inspect",
             "-f",
@@ -326,6 +326,7 @@ impl Fleet {
             hostname: hostname.to_string(),
             ip,
             ssh_port,
+            api_port,
         })
     }
 
@@ -381,10 +382,8 @@ impl Fleet {
     pub fn restart(&mut self, i: usize) -> Result<()> {
         let c = self.nodes[i].container.clone();
         docker(&["start", &c])?;
-        let port = docker(&["port", &c, "22/tcp"])?;
-        if let Some(p) = port.lines().find_map(|l| l.strip_prefix("127.0.0.1:")) {
-            self.nodes[i].ssh_port = p.parse().map_err(|_| TestbedError(port.clone()))?;
-        }
+        self.nodes[i].ssh_port = published(&c, 22)?;
+        self.nodes[i].api_port = published(&c, 6443)?;
         self.wait_ssh(i, Duration::from_secs(60))
     }
 
@@ -411,6 +410,15 @@ impl Fleet {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// The 127.0.0.1 port the container's TCP `port` is published on.
+fn published(container: &str, port: u16) -> Result<u16> {
+    let out = docker(&["port", container, &format!("{port}/tcp")])?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("127.0.0.1:"))
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| TestbedError(format!("unexpected docker port output: {out}")))
 }
 
 /// Installs the public key (stdin) for root and the sudo user.

@@ -371,7 +371,11 @@ fn k3s_resource(
         "config_path": "/etc/rancher/k3s/config.yaml",
         "config": config_yaml,
         "api_labels": api_labels,
+        "service": "active",
     });
+    if let Some(bundle) = &k.airgap_bundle {
+        attrs["airgap_bundle"] = json!(bundle);
+    }
     let mut r = DesiredResource::new(addr.as_str(), rtype, Value::Null);
     if let Some(t) = &k.token {
         let ev = b.scope.eval(t);
