@@ -177,8 +177,9 @@ pub struct PlanArgs {
     /// Plan these resources as replacements (delete, then create); repeatable.
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<String>,
-    /// Plan from the stack and state alone, without asking the cluster (no dry-run diffs).
-    #[arg(long)]
+    /// Plan from the stack and state alone, without asking the nodes or the cluster
+    /// (no dry-run diffs); for review jobs that cannot reach the infrastructure.
+    #[arg(long, env = "STRATA_OFFLINE", value_parser = clap::builder::FalseyValueParser::new())]
     pub offline: bool,
 }
 
