@@ -10,6 +10,7 @@
 pub mod api;
 pub mod apply;
 pub mod builtin_schema;
+mod builtins;
 pub mod config;
 pub mod controllers;
 pub mod crd;
