@@ -22,6 +22,15 @@ const VERBS: &[&str] = &[
     "watch",
 ];
 const SUB_VERBS: &[&str] = &["get", "patch", "update"];
+const REVIEW_VERBS: &[&str] = &["create"];
+
+fn verbs(t: &ResourceType) -> &'static [&'static str] {
+    if t.is_review() {
+        REVIEW_VERBS
+    } else {
+        VERBS
+    }
+}
 
 /// Which aggregated discovery version an `Accept` header asks for, if any.
 pub fn wants_aggregated(accept: &str) -> Option<&'static str> {
@@ -109,7 +118,7 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
             "singularName": t.singular,
             "namespaced": t.namespaced,
             "kind": t.kind,
-            "verbs": VERBS,
+            "verbs": verbs(t),
         });
         if !t.short_names.is_empty() {
             r["shortNames"] = json!(t.short_names);
@@ -141,7 +150,7 @@ fn aggregated_resource(t: &ResourceType) -> Value {
         "responseKind": { "group": t.group, "version": t.version, "kind": t.kind },
         "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": t.singular,
-        "verbs": VERBS,
+        "verbs": verbs(t),
     });
     if !t.short_names.is_empty() {
         r["shortNames"] = json!(t.short_names);

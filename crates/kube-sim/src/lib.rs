@@ -28,6 +28,7 @@ pub mod protobuf;
 pub mod quantity;
 pub mod read;
 pub mod resources;
+pub mod review;
 pub mod schema;
 pub mod seed;
 pub mod selectors;

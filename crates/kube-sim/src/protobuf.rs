@@ -1,5 +1,6 @@
-//! Decoding the few Kubernetes protobuf bodies kubectl's typed `create` commands send
-//! (Namespace, ConfigMap, Secret). Other kinds are answered with 415 Unsupported Media Type.
+//! Decoding the few Kubernetes protobuf bodies kubectl's typed commands send (`create
+//! namespace|configmap|secret`, and the SelfSubjectAccessReview of `auth can-i`). Other kinds
+//! are answered with 415 Unsupported Media Type.
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -105,6 +106,44 @@ fn object_meta(b: &[u8]) -> Option<Value> {
     Some(Value::Object(m))
 }
 
+/// A message of string fields, named by field number (1-based index into `names`).
+fn strings(b: &[u8], names: &[&str]) -> Option<Value> {
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        if let (Some(name), Wire::Bytes(v)) = (names.get((n as usize).wrapping_sub(1)), w) {
+            m.insert(name.to_string(), text(v));
+        }
+    }
+    Some(Value::Object(m))
+}
+
+/// `SelfSubjectAccessReviewSpec`: resource attributes (1) or non-resource attributes (2).
+fn review_spec(b: &[u8]) -> Option<Value> {
+    const RESOURCE: &[&str] = &[
+        "namespace",
+        "verb",
+        "group",
+        "version",
+        "resource",
+        "subresource",
+        "name",
+    ];
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        match (n, w) {
+            (1, Wire::Bytes(v)) => {
+                drop(m.insert("resourceAttributes".into(), strings(v, RESOURCE)?))
+            }
+            (2, Wire::Bytes(v)) => drop(m.insert(
+                "nonResourceAttributes".into(),
+                strings(v, &["path", "verb"])?,
+            )),
+            _ => {}
+        }
+    }
+    Some(Value::Object(m))
+}
+
 fn message(kind: &str, b: &[u8]) -> Option<Value> {
     let mut obj = Map::new();
     for (n, w) in fields(b)? {
@@ -118,6 +157,9 @@ fn message(kind: &str, b: &[u8]) -> Option<Value> {
             ("Secret", 2, Wire::Bytes(v)) => insert_entry(&mut obj, "data", v, true)?,
             ("Secret", 3, Wire::Bytes(v)) => drop(obj.insert("type".into(), text(v))),
             ("Secret", 4, Wire::Bytes(v)) => insert_entry(&mut obj, "stringData", v, false)?,
+            ("SelfSubjectAccessReview", 2, Wire::Bytes(v)) => {
+                drop(obj.insert("spec".into(), review_spec(v)?))
+            }
             ("Namespace", 2, Wire::Bytes(v)) => {
                 let finalizers: Vec<Value> = fields(v)?
                     .into_iter()
@@ -156,7 +198,12 @@ pub fn decode(body: &[u8]) -> Option<Value> {
             _ => {}
         }
     }
-    if api_version != "v1" || !matches!(kind.as_str(), "ConfigMap" | "Secret" | "Namespace") {
+    let known = match api_version.as_str() {
+        "v1" => matches!(kind.as_str(), "ConfigMap" | "Secret" | "Namespace"),
+        "authorization.k8s.io/v1" => kind == "SelfSubjectAccessReview",
+        _ => false,
+    };
+    if !known {
         return None;
     }
     let mut obj = message(&kind, raw)?;
@@ -186,6 +233,29 @@ mod tests {
         assert_eq!(
             v,
             json!({"metadata": {"name": "cfg"}, "data": {"k": "v"}, "apiVersion": "v1", "kind": "ConfigMap"})
+        );
+    }
+
+    #[test]
+    fn decodes_a_self_subject_access_review() {
+        let attrs = [
+            field(1, b"ns"),
+            field(2, b"create"),
+            field(3, b"apps"),
+            field(5, b"deployments"),
+        ]
+        .concat();
+        let review = [field(1, &[]), field(2, &field(1, &attrs))].concat();
+        let type_meta = [
+            field(1, b"authorization.k8s.io/v1"),
+            field(2, b"SelfSubjectAccessReview"),
+        ]
+        .concat();
+        let body = [MAGIC.to_vec(), field(1, &type_meta), field(2, &review)].concat();
+        let v = decode(&body).unwrap();
+        assert_eq!(
+            v["spec"],
+            json!({"resourceAttributes": {"namespace": "ns", "verb": "create", "group": "apps", "resource": "deployments"}})
         );
     }
 }

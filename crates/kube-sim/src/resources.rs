@@ -91,6 +91,11 @@ impl ResourceType {
         }
     }
 
+    /// Whether this is a review kind (`authorization.k8s.io`): only `create`, nothing stored.
+    pub fn is_review(&self) -> bool {
+        self.group == "authorization.k8s.io"
+    }
+
     /// Whether this is the Namespace type.
     pub fn is_namespace(&self) -> bool {
         self.group.is_empty() && self.plural == "namespaces"
