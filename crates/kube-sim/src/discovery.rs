@@ -55,6 +55,9 @@ pub fn version((major, minor, patch): (u32, u32, u32)) -> Value {
         "minor": minor.to_string(),
         "emulationMajor": major.to_string(),
         "emulationMinor": minor.to_string(),
+        // Without --emulated-version the server stays compatible with the previous minor.
+        "minCompatibilityMajor": major.to_string(),
+        "minCompatibilityMinor": minor.saturating_sub(1).to_string(),
         "gitVersion": format!("v{major}.{minor}.{patch}+k3s1"),
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
