@@ -36,6 +36,7 @@ pub mod server;
 pub mod sim;
 pub mod status;
 pub mod store;
+pub mod structural;
 pub mod tls;
 pub mod validate;
 pub mod validation;
