@@ -1,6 +1,7 @@
 //! Decoding the few Kubernetes protobuf bodies kubectl's typed commands send (`create
-//! namespace|configmap|secret`, and the SelfSubjectAccessReview of `auth can-i`). Other kinds
-//! are answered with 415 Unsupported Media Type.
+//! namespace|configmap|secret|deployment`, and the SelfSubjectAccessReview of `auth can-i`).
+//! Other kinds are answered with 415 Unsupported Media Type. client-go sends protobuf for
+//! every built-in kind whatever discovery says, so decoding is the only way to serve them.
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -144,6 +145,98 @@ fn review_spec(b: &[u8]) -> Option<Value> {
     Some(Value::Object(m))
 }
 
+/// A string field's value, or `None` for the empty strings protobuf encodes for unset fields.
+fn non_empty(b: &[u8]) -> Option<Value> {
+    (!b.is_empty()).then(|| text(b))
+}
+
+/// `LabelSelector`: its `matchLabels` (1); match expressions are not decoded.
+fn label_selector(b: &[u8]) -> Option<Value> {
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        if let (1, Wire::Bytes(v)) = (n, w) {
+            insert_entry(&mut m, "matchLabels", v, false)?;
+        }
+    }
+    Some(Value::Object(m))
+}
+
+/// `Container`: name (1), image (2), command (3), args (4) and ports (6) — what `kubectl
+/// create deployment` sets.
+fn container(b: &[u8]) -> Option<Value> {
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        let Wire::Bytes(v) = w else { continue };
+        match n {
+            1 | 2 => {
+                if let Some(s) = non_empty(v) {
+                    m.insert(if n == 1 { "name" } else { "image" }.into(), s);
+                }
+            }
+            3 | 4 => {
+                let key = if n == 3 { "command" } else { "args" };
+                let list = m.entry(key).or_insert_with(|| json!([]));
+                list.as_array_mut()?.push(text(v));
+            }
+            6 => {
+                let mut port = Map::new();
+                for (pn, pw) in fields(v)? {
+                    match (pn, pw) {
+                        (1, Wire::Bytes(s)) if !s.is_empty() => {
+                            drop(port.insert("name".into(), text(s)))
+                        }
+                        (3, Wire::Varint(x)) => drop(port.insert("containerPort".into(), json!(x))),
+                        (4, Wire::Bytes(s)) if !s.is_empty() => {
+                            drop(port.insert("protocol".into(), text(s)))
+                        }
+                        _ => {}
+                    }
+                }
+                let list = m.entry("ports").or_insert_with(|| json!([]));
+                list.as_array_mut()?.push(Value::Object(port));
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(m))
+}
+
+/// `PodTemplateSpec`: metadata (1) and the pod spec's containers (2 → 2).
+fn pod_template(b: &[u8]) -> Option<Value> {
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        let Wire::Bytes(v) = w else { continue };
+        match n {
+            1 => drop(m.insert("metadata".into(), object_meta(v)?)),
+            2 => {
+                let mut containers = vec![];
+                for (sn, sw) in fields(v)? {
+                    if let (2, Wire::Bytes(c)) = (sn, sw) {
+                        containers.push(container(c)?);
+                    }
+                }
+                m.insert("spec".into(), json!({ "containers": containers }));
+            }
+            _ => {}
+        }
+    }
+    Some(Value::Object(m))
+}
+
+/// `DeploymentSpec`: replicas (1), selector (2) and template (3).
+fn deployment_spec(b: &[u8]) -> Option<Value> {
+    let mut m = Map::new();
+    for (n, w) in fields(b)? {
+        match (n, w) {
+            (1, Wire::Varint(x)) => drop(m.insert("replicas".into(), json!(x))),
+            (2, Wire::Bytes(v)) => drop(m.insert("selector".into(), label_selector(v)?)),
+            (3, Wire::Bytes(v)) => drop(m.insert("template".into(), pod_template(v)?)),
+            _ => {}
+        }
+    }
+    Some(Value::Object(m))
+}
+
 fn message(kind: &str, b: &[u8]) -> Option<Value> {
     let mut obj = Map::new();
     for (n, w) in fields(b)? {
@@ -157,6 +250,9 @@ fn message(kind: &str, b: &[u8]) -> Option<Value> {
             ("Secret", 2, Wire::Bytes(v)) => insert_entry(&mut obj, "data", v, true)?,
             ("Secret", 3, Wire::Bytes(v)) => drop(obj.insert("type".into(), text(v))),
             ("Secret", 4, Wire::Bytes(v)) => insert_entry(&mut obj, "stringData", v, false)?,
+            ("Deployment", 2, Wire::Bytes(v)) => {
+                drop(obj.insert("spec".into(), deployment_spec(v)?))
+            }
             ("SelfSubjectAccessReview", 2, Wire::Bytes(v)) => {
                 drop(obj.insert("spec".into(), review_spec(v)?))
             }
@@ -200,6 +296,7 @@ pub fn decode(body: &[u8]) -> Option<Value> {
     }
     let known = match api_version.as_str() {
         "v1" => matches!(kind.as_str(), "ConfigMap" | "Secret" | "Namespace"),
+        "apps/v1" => kind == "Deployment",
         "authorization.k8s.io/v1" => kind == "SelfSubjectAccessReview",
         _ => false,
     };
