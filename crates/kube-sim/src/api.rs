@@ -193,6 +193,12 @@ fn resource(
     rt: &Arc<ResourceType>,
     t: &Target,
 ) -> ApiResult<Response<Body>> {
+    if rt.is_review() {
+        return match (&req.method, &t.name, &t.sub) {
+            (&Method::POST, None, None) => respond(201, &crate::review::self_subject(req, rt)?),
+            _ => Err(ApiError::method_not_allowed()),
+        };
+    }
     let ns = t.namespace.clone().unwrap_or_default();
     let sub = t.sub.as_deref().unwrap_or("");
     match sub {

@@ -65,7 +65,7 @@ pub fn apply(
     if let Some(live) = live {
         let conflicts = find_conflicts(live, &config, &applied, &entries, &own);
         if !conflicts.is_empty() {
-            if !a.force {
+            if !a.force && !last_applied_allows(live, &conflicts, cursor, a.manager) {
                 return Err(conflict_error(&conflicts, &entries));
             }
             for (idx, path) in &conflicts {
@@ -103,6 +103,17 @@ pub fn apply(
         }
     }
 
+    if a.manager == KUBECTL && result.pointer(LAST_APPLIED_PTR).is_some() {
+        // Keep client-side apply's record in step, so a later `kubectl apply` (client-side)
+        // computes its patch from what was applied last.
+        let recorded = last_applied_of(&config);
+        if let Some(ann) = result
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
+            ann.insert(LAST_APPLIED.into(), Value::String(recorded));
+        }
+    }
     if let Some(normalize) = a.normalize {
         normalize(&mut result);
     }
@@ -128,6 +139,64 @@ pub fn apply(
     }
     managed::write(&mut result, &entries);
     Ok(result)
+}
+
+/// The field manager of `kubectl apply --server-side`.
+const KUBECTL: &str = "kubectl";
+/// Client-side apply's record of the last applied configuration.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+const LAST_APPLIED_PTR: &str =
+    "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration";
+
+/// Moving from client-side to server-side apply: conflicts of kubectl's server-side apply
+/// are overridden when every conflicting field is in the object's last-applied
+/// configuration, i.e. was set by a client-side apply.
+fn last_applied_allows(
+    live: &Value,
+    conflicts: &[(usize, FieldPath)],
+    cursor: Cursor<'_>,
+    manager: &str,
+) -> bool {
+    if manager != KUBECTL {
+        return false;
+    }
+    let Some(last) = live
+        .pointer(LAST_APPLIED_PTR)
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    else {
+        return false;
+    };
+    let allowed = fields_of_object(&last, cursor);
+    conflicts.iter().all(|(_, p)| allowed.contains(p))
+}
+
+/// The applied configuration as the last-applied annotation records it: JSON with sorted
+/// keys (as Go encodes maps), without the annotation itself, ending in a newline.
+fn last_applied_of(config: &Value) -> String {
+    fn sorted(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut c = config.clone();
+    if let Some(ann) = c
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        ann.shift_remove(LAST_APPLIED);
+    }
+    format!("{}\n", sorted(&c))
 }
 
 fn single(path: &FieldPath) -> FieldSet {

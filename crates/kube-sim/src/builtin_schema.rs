@@ -4,8 +4,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use k8s_openapi::api::{apps, autoscaling, batch, coordination, core, networking, policy, rbac};
-use k8s_openapi::api::{scheduling, storage};
+use k8s_openapi::api::{admissionregistration, apps, autoscaling, batch, coordination, core};
+use k8s_openapi::api::{discovery, networking, node, policy, rbac, scheduling, storage};
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration;
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::Value;
@@ -39,6 +40,25 @@ const KINDS: &[(&str, &str, &str)] = &[
     ("networking.k8s.io", "v1", "NetworkPolicy"),
     ("networking.k8s.io", "v1", "Ingress"),
     ("scheduling.k8s.io", "v1", "PriorityClass"),
+    ("", "v1", "ResourceQuota"),
+    ("", "v1", "LimitRange"),
+    ("", "v1", "PersistentVolume"),
+    ("", "v1", "Endpoints"),
+    ("discovery.k8s.io", "v1", "EndpointSlice"),
+    ("networking.k8s.io", "v1", "IngressClass"),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+    ),
+    ("apiregistration.k8s.io", "v1", "APIService"),
+    ("storage.k8s.io", "v1", "CSIDriver"),
+    ("node.k8s.io", "v1", "RuntimeClass"),
 ];
 
 static SCHEMAS: [OnceLock<Option<Arc<Value>>>; KINDS.len()] =
@@ -117,6 +137,21 @@ fn generate(group: &str, version: &str, kind: &str) -> Option<Value> {
         ("networking.k8s.io", "v1", "NetworkPolicy") => of::<networking::v1::NetworkPolicy>(),
         ("networking.k8s.io", "v1", "Ingress") => of::<networking::v1::Ingress>(),
         ("scheduling.k8s.io", "v1", "PriorityClass") => of::<scheduling::v1::PriorityClass>(),
+        ("", "v1", "ResourceQuota") => of::<core::v1::ResourceQuota>(),
+        ("", "v1", "LimitRange") => of::<core::v1::LimitRange>(),
+        ("", "v1", "PersistentVolume") => of::<core::v1::PersistentVolume>(),
+        ("", "v1", "Endpoints") => of::<core::v1::Endpoints>(),
+        ("discovery.k8s.io", "v1", "EndpointSlice") => of::<discovery::v1::EndpointSlice>(),
+        ("networking.k8s.io", "v1", "IngressClass") => of::<networking::v1::IngressClass>(),
+        ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration") => {
+            of::<admissionregistration::v1::ValidatingWebhookConfiguration>()
+        }
+        ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration") => {
+            of::<admissionregistration::v1::MutatingWebhookConfiguration>()
+        }
+        ("apiregistration.k8s.io", "v1", "APIService") => of::<apiregistration::v1::APIService>(),
+        ("storage.k8s.io", "v1", "CSIDriver") => of::<storage::v1::CSIDriver>(),
+        ("node.k8s.io", "v1", "RuntimeClass") => of::<node::v1::RuntimeClass>(),
         _ => return None,
     })
 }

@@ -76,6 +76,12 @@ pub fn validate(crd: &Value) -> Vec<(String, &'static str, String)> {
             "Invalid value: []apiextensions.CustomResourceDefinitionVersion(nil): must have exactly one version marked as storage version".into(),
         ));
     }
+    for (i, v) in versions.iter().enumerate() {
+        if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
+            let path = format!("spec.versions[{i}].schema.openAPIV3Schema");
+            causes.extend(crate::structural::violations(&path, schema));
+        }
+    }
     causes
 }
 

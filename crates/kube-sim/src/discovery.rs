@@ -22,6 +22,15 @@ const VERBS: &[&str] = &[
     "watch",
 ];
 const SUB_VERBS: &[&str] = &["get", "patch", "update"];
+const REVIEW_VERBS: &[&str] = &["create"];
+
+fn verbs(t: &ResourceType) -> &'static [&'static str] {
+    if t.is_review() {
+        REVIEW_VERBS
+    } else {
+        VERBS
+    }
+}
 
 /// Which aggregated discovery version an `Accept` header asks for, if any.
 pub fn wants_aggregated(accept: &str) -> Option<&'static str> {
@@ -46,6 +55,9 @@ pub fn version((major, minor, patch): (u32, u32, u32)) -> Value {
         "minor": minor.to_string(),
         "emulationMajor": major.to_string(),
         "emulationMinor": minor.to_string(),
+        // Without --emulated-version the server stays compatible with the previous minor.
+        "minCompatibilityMajor": major.to_string(),
+        "minCompatibilityMinor": minor.saturating_sub(1).to_string(),
         "gitVersion": format!("v{major}.{minor}.{patch}+k3s1"),
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
@@ -109,7 +121,7 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
             "singularName": t.singular,
             "namespaced": t.namespaced,
             "kind": t.kind,
-            "verbs": VERBS,
+            "verbs": verbs(t),
         });
         if !t.short_names.is_empty() {
             r["shortNames"] = json!(t.short_names);
@@ -141,7 +153,7 @@ fn aggregated_resource(t: &ResourceType) -> Value {
         "responseKind": { "group": t.group, "version": t.version, "kind": t.kind },
         "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": t.singular,
-        "verbs": VERBS,
+        "verbs": verbs(t),
     });
     if !t.short_names.is_empty() {
         r["shortNames"] = json!(t.short_names);

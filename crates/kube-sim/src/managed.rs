@@ -109,6 +109,32 @@ pub fn read(obj: &Value) -> Vec<Entry> {
         .collect()
 }
 
+/// The object whose managedFields an update starts from. A request may replace them: a
+/// single empty entry (`[{}]`) resets them, a non-empty list that decodes replaces them
+/// (how kubectl moves client-side apply fields to server-side apply); an empty list or an
+/// unreadable one keeps the live ones, so clients unaware of the field cannot drop them.
+pub fn requested_base(old: &Value, requested: Option<&Value>) -> Value {
+    let mut base = old.clone();
+    let Some(list) = requested.and_then(Value::as_array) else {
+        return base;
+    };
+    let reset = list.len() == 1 && list[0].as_object().is_some_and(|m| m.is_empty());
+    let wanted = if reset {
+        vec![]
+    } else {
+        let entries = read(&json!({ "metadata": { "managedFields": list } }));
+        if entries.len() != list.len() || entries.iter().all(|e| e.fields.is_empty()) {
+            return base;
+        }
+        entries
+    };
+    if let Some(meta) = base.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.shift_remove("managedFields");
+    }
+    write(&mut base, &wanted);
+    base
+}
+
 /// Writes entries into an object (dropping empty ones; no entries removes the field).
 pub fn write(obj: &mut Value, entries: &[Entry]) {
     let list: Vec<Value> = entries

@@ -136,6 +136,7 @@ fn builtin_list_type(name: &str, items: &[Value]) -> ListType {
                 ListType::Atomic
             }
         }
+        "webhooks" => keys(&["name"]),
         "finalizers" => ListType::Set,
         _ => ListType::Atomic,
     }

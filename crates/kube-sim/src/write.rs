@@ -262,6 +262,7 @@ pub fn update(
         return Err(ApiError::conflict(&rt.group, &rt.plural, &name));
     }
     let now = meta::now();
+    let mut requested = None;
     let mut next = if ctx.subresource == "status" {
         let mut n = old.clone();
         match new.get("status") {
@@ -282,6 +283,7 @@ pub fn update(
         }
         n
     } else {
+        requested = new.pointer("/metadata/managedFields").cloned();
         let mut n = new;
         if !n.is_object() {
             return Err(ApiError::bad_request("the object must be a JSON object"));
@@ -348,7 +350,8 @@ pub fn update(
         }
         crate::crd::establish(&mut next, &now);
     }
-    ctx.track(rt, Some(old), &mut next, &now);
+    let base = managed::requested_base(old, requested.as_ref());
+    ctx.track(rt, Some(&base), &mut next, &now);
     meta::meta_mut(&mut next).insert("resourceVersion".into(), json!(meta::resource_version(old)));
     let mut old_cmp = old.clone();
     old_cmp["apiVersion"] = json!(rt.api_version());
