@@ -213,6 +213,27 @@ fn state_resource(c: &ResourceChange, values: &Value, sensitive: &[AttrPath]) ->
     Value::Object(r)
 }
 
+/// Terraform's output values (`{NAME: {sensitive, value}}`) from one side
+/// of the plan's output changes; sensitive values are masked.
+fn output_values(
+    plan: &Plan,
+    side: impl Fn(&crate::plan::OutputChange) -> Option<&Value>,
+) -> Map<String, Value> {
+    plan.output_changes
+        .iter()
+        .filter_map(|o| {
+            let value = match (side(o)?, o.sensitive) {
+                (_, true) => json!(crate::SENSITIVE),
+                (v, false) => v.clone(),
+            };
+            Some((
+                o.name.clone(),
+                json!({"sensitive": o.sensitive, "value": value}),
+            ))
+        })
+        .collect()
+}
+
 /// What the plan leaves behind: every resource but the deleted ones, with
 /// their known values, and the outputs.
 fn planned_values(plan: &Plan) -> Value {
@@ -221,22 +242,7 @@ fn planned_values(plan: &Plan) -> Value {
         .iter()
         .filter_map(|c| Some(state_resource(c, c.after()?, &c.after_sensitive())))
         .collect();
-    let outputs: Map<String, Value> = plan
-        .output_changes
-        .iter()
-        .filter_map(|o| {
-            let v = o.after.as_ref()?;
-            let value = if o.sensitive {
-                json!(crate::SENSITIVE)
-            } else {
-                v.clone()
-            };
-            Some((
-                o.name.clone(),
-                json!({"sensitive": o.sensitive, "value": value}),
-            ))
-        })
-        .collect();
+    let outputs = output_values(plan, |o| o.after.as_ref());
     json!({"outputs": outputs, "root_module": {"resources": resources}})
 }
 
@@ -256,22 +262,7 @@ fn prior_state(plan: &Plan) -> Value {
             Some(state_resource(c, recorded(c)?, &sensitive))
         })
         .collect();
-    let outputs: Map<String, Value> = plan
-        .output_changes
-        .iter()
-        .filter_map(|o| {
-            let v = o.before.as_ref()?;
-            let value = if o.sensitive {
-                json!(crate::SENSITIVE)
-            } else {
-                v.clone()
-            };
-            Some((
-                o.name.clone(),
-                json!({"sensitive": o.sensitive, "value": value}),
-            ))
-        })
-        .collect();
+    let outputs = output_values(plan, |o| o.before.as_ref());
     json!({
         "format_version": STATE_FORMAT_VERSION,
         "values": {"outputs": outputs, "root_module": {"resources": resources}},
