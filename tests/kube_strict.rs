@@ -43,25 +43,7 @@ fn generated() -> Vec<(String, Value)> {
 fn production_objects_apply_strictly_without_errors_or_warnings() {
     let sim = sim();
     let kubectl = Kubectl::new(&sim);
-    // The operators' CRDs, as their charts install them.
-    let crds = fixtures().join("k8s");
-    for prefix in [
-        "crd-strimzi-",
-        "crd-cnpg-",
-        "crd-monitoring-",
-        "crd-argoproj-",
-    ] {
-        for f in kube_sim::manifests::files_with_prefix(&crds, prefix) {
-            kubectl.run(&["apply", "--server-side", "-f", f.to_str().unwrap()]);
-        }
-    }
-    kubectl.run(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd",
-        "--all",
-    ]);
+    install_operator_crds(&kubectl);
 
     let mut objects = generated();
     assert!(objects.len() > 30, "{} objects", objects.len());

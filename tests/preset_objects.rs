@@ -172,31 +172,7 @@ fn apply_strict(kubectl: &Kubectl, file: &Path) -> (bool, String) {
 fn custom_resources_are_accepted_by_their_real_crds() {
     let sim = sim();
     let kubectl = Kubectl::new(&sim);
-    let crds = fixtures().join("k8s");
-    for prefix in [
-        "crd-strimzi-",
-        "crd-cnpg-",
-        "crd-monitoring-",
-        "crd-argoproj-",
-    ] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&crds)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
-            .collect();
-        files.sort();
-        assert!(!files.is_empty(), "no {prefix}*.yaml in {}", crds.display());
-        for f in files {
-            kubectl.run(&["apply", "--server-side", "-f", f.to_str().unwrap()]);
-        }
-    }
-    kubectl.run(&[
-        "wait",
-        "--for=condition=Established",
-        "--timeout=60s",
-        "crd",
-        "--all",
-    ]);
+    install_operator_crds(&kubectl);
 
     let objects = generated();
     let tmp = tempfile::tempdir().unwrap();

@@ -175,3 +175,28 @@ pub fn state(path: &Path) -> strata_engine::State {
         .expect("state parses")
         .expect("state exists")
 }
+
+/// Installs the operators' CRDs (Strimzi, CloudNativePG, monitoring, Argo CD)
+/// from the fixtures, as their charts would, and waits until they are served.
+pub fn install_operator_crds(kubectl: &Kubectl) {
+    let crds = fixtures().join("k8s");
+    for prefix in [
+        "crd-strimzi-",
+        "crd-cnpg-",
+        "crd-monitoring-",
+        "crd-argoproj-",
+    ] {
+        let files = kube_sim::manifests::files_with_prefix(&crds, prefix);
+        assert!(!files.is_empty(), "no {prefix}*.yaml in {}", crds.display());
+        for f in files {
+            kubectl.run(&["apply", "--server-side", "-f", f.to_str().unwrap()]);
+        }
+    }
+    kubectl.run(&[
+        "wait",
+        "--for=condition=Established",
+        "--timeout=60s",
+        "crd",
+        "--all",
+    ]);
+}
