@@ -7,6 +7,7 @@ pub mod apply;
 pub mod diff;
 pub mod graph;
 pub mod online;
+pub mod parallel;
 pub mod path;
 pub mod plan;
 pub mod planfile;

@@ -58,7 +58,7 @@ pub fn project(manifest: &Value, live: &Value, managed: &ManagedFields, me: &str
         owners: &mut out.owners,
     };
     out.attributes = walk
-        .node(manifest, Some(live), &AttrPath::root(), &mut Vec::new())
+        .node(manifest, Some(live), &mut Vec::new(), &mut Vec::new())
         .unwrap_or(Value::Null);
     out
 }
@@ -73,11 +73,13 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// The projection of `want` (a manifest node) onto `live`; `None` when
     /// the attribute is absent live and not a zero value in the manifest.
+    /// `at` is the node's path in the manifest, `live_path` in the live
+    /// object (list items may sit at other indices there).
     fn node(
         &mut self,
         want: &Value,
         live: Option<&Value>,
-        at: &AttrPath,
+        at: &mut Vec<Segment>,
         live_path: &mut Vec<Segment>,
     ) -> Option<Value> {
         match (want, live) {
@@ -85,9 +87,11 @@ impl Walk<'_> {
                 let mut m = Map::new();
                 for (k, wv) in w {
                     live_path.push(Segment::Key(k.clone()));
-                    if let Some(v) = self.node(wv, l.get(k), &at.key(k), live_path) {
+                    at.push(Segment::Key(k.clone()));
+                    if let Some(v) = self.node(wv, l.get(k), at, live_path) {
                         m.insert(k.clone(), v);
                     }
+                    at.pop();
                     live_path.pop();
                 }
                 Some(Value::Object(m))
@@ -105,7 +109,9 @@ impl Walk<'_> {
                     match found {
                         Some(j) => {
                             live_path.push(Segment::Index(j));
-                            let v = self.node(wv, Some(&l[j]), &at.index(i), live_path);
+                            at.push(Segment::Index(i));
+                            let v = self.node(wv, Some(&l[j]), at, live_path);
+                            at.pop();
                             live_path.pop();
                             items.push(v.unwrap_or(Value::Null));
                         }
@@ -133,9 +139,9 @@ impl Walk<'_> {
         }
     }
 
-    fn note_owner(&mut self, at: &AttrPath, live_path: &[Segment]) {
+    fn note_owner(&mut self, at: &[Segment], live_path: &[Segment]) {
         if let Some(owner) = owner_at(self.managed, self.live_root, live_path, self.me) {
-            self.owners.push((at.clone(), owner));
+            self.owners.push((AttrPath(at.to_vec()), owner));
         }
     }
 }

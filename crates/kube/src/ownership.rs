@@ -31,20 +31,31 @@ impl ManagedFields {
             .as_array()
             .map(|list| {
                 list.iter()
-                    .filter(|e| e.get("fieldsType").and_then(Value::as_str) == Some("FieldsV1"))
-                    .map(|e| ManagedEntry {
-                        manager: e["manager"].as_str().unwrap_or("unknown").to_string(),
-                        operation: e["operation"].as_str().unwrap_or_default().to_string(),
-                        time: e["time"].as_str().map(str::to_string),
-                        subresource: e["subresource"]
-                            .as_str()
-                            .filter(|s| !s.is_empty())
-                            .map(str::to_string),
-                        fields: e["fieldsV1"].clone(),
-                    })
+                    .filter_map(|e| entry(e, e["fieldsV1"].clone()))
                     .collect()
             })
             .unwrap_or_default();
+        ManagedFields(entries)
+    }
+
+    /// Like [`ManagedFields::of`], but moves the entries out of `obj`, which
+    /// is left without `metadata.managedFields`: cheaper when the object is
+    /// only compared afterwards.
+    pub fn take(obj: &mut Value) -> Self {
+        let Some(Value::Array(list)) = obj
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|m| m.remove("managedFields"))
+        else {
+            return ManagedFields::default();
+        };
+        let entries = list
+            .into_iter()
+            .filter_map(|mut e| {
+                let fields = e.get_mut("fieldsV1").map(Value::take).unwrap_or_default();
+                entry(&e, fields)
+            })
+            .collect();
         ManagedFields(entries)
     }
 
@@ -135,6 +146,23 @@ fn element_matches(key: &str, element: &Value, index: usize) -> bool {
     } else {
         false
     }
+}
+
+/// One FieldsV1 entry of `managedFields`, with its field set given apart.
+fn entry(e: &Value, fields: Value) -> Option<ManagedEntry> {
+    if e.get("fieldsType").and_then(Value::as_str) != Some("FieldsV1") {
+        return None;
+    }
+    Some(ManagedEntry {
+        manager: e["manager"].as_str().unwrap_or("unknown").to_string(),
+        operation: e["operation"].as_str().unwrap_or_default().to_string(),
+        time: e["time"].as_str().map(str::to_string),
+        subresource: e["subresource"]
+            .as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        fields,
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::FIELD_MANAGER;
 use async_trait::async_trait;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -254,30 +255,81 @@ impl KubeProvider {
         })
     }
 
-    /// LISTs one kind in one namespace (or cluster-wide), page by page.
+    /// LISTs one kind in one namespace (or cluster-wide), page by page. The
+    /// items are read straight into JSON values: going through typed objects
+    /// and back would cost more than the request itself for large lists.
     async fn list(&self, r: &ObjectRef) -> Result<Option<HashMap<String, Value>>, ProviderError> {
         let Some((api, _)) = self.api(r, None).await? else {
             return Ok(None);
         };
-        let mut out = HashMap::new();
+        let client = self.cluster().await?.client.clone();
+        let request = kube::core::Request::new(api.resource_url());
         let mut params = ListParams::default().limit(500);
+        // Each page is parsed on another thread while the next is fetched.
+        let mut pages = Vec::new();
         loop {
-            let page = retry::idempotent(|| api.list(&params))
-                .await
-                .map_err(|e| failure(&format!("listing {} objects", r.kind), &e))?;
-            for o in page.items {
-                let v = to_value(o);
-                if let Some(n) = v["metadata"]["name"].as_str() {
-                    out.insert(n.to_string(), v);
-                }
-            }
-            match page.metadata.continue_ {
+            let text = retry::idempotent(|| async {
+                let mut req = request.list(&params).map_err(kube::Error::BuildRequest)?;
+                req.extensions_mut().insert("list");
+                client.request_text(req).await
+            })
+            .await
+            .map_err(|e| failure(&format!("listing {} objects", r.kind), &e))?;
+            let head: RawListHead = serde_json::from_str(&text).map_err(|e| bad_list(r, &e))?;
+            pages.push(tokio::task::spawn_blocking(move || {
+                serde_json::from_str::<RawList>(&text)
+            }));
+            match head.metadata.continue_ {
                 Some(token) if !token.is_empty() => params = params.continue_token(&token),
                 _ => break,
             }
         }
+        let mut out = HashMap::new();
+        for page in pages {
+            let page = page
+                .await
+                .map_err(|e| {
+                    ProviderError::new(format!("reading a page of {} objects: {e}", r.kind))
+                })?
+                .map_err(|e| bad_list(r, &e))?;
+            out.reserve(page.items.len());
+            for v in page.items {
+                if let Some(n) = v["metadata"]["name"].as_str() {
+                    out.insert(n.to_string(), v);
+                }
+            }
+        }
         Ok(Some(out))
     }
+}
+
+/// A LIST answer that is not a list.
+fn bad_list(r: &ObjectRef, e: &serde_json::Error) -> ProviderError {
+    ProviderError::new(format!(
+        "listing {} objects: the API server answered with something that is not a list: {e}",
+        r.kind
+    ))
+}
+
+/// The head of a LIST page: what is needed to ask for the next one.
+#[derive(serde::Deserialize)]
+struct RawListHead {
+    #[serde(default)]
+    metadata: RawListMeta,
+}
+
+/// One page of a LIST, its items left as JSON.
+#[derive(serde::Deserialize)]
+struct RawList {
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+/// The part of a list's metadata paging needs.
+#[derive(serde::Deserialize, Default)]
+struct RawListMeta {
+    #[serde(rename = "continue", default)]
+    continue_: Option<String>,
 }
 
 /// An object as JSON.
@@ -385,16 +437,15 @@ fn leave_ignored_alone(body: &mut Value, d: &DesiredResource, live: Option<&Valu
 /// A live Secret as seen by a manifest that sets `stringData`: the API server
 /// folds `stringData` into `data` (base64) and never returns it, so the keys the
 /// manifest sets there are read back from `data`, decoded.
-fn with_string_data(manifest: &Value, live: &Value) -> Value {
+fn with_string_data<'a>(manifest: &Value, live: &'a Value) -> Cow<'a, Value> {
     use base64::Engine;
-    let mut live = live.clone();
     let Some(wanted) = manifest.get("stringData").and_then(Value::as_object) else {
-        return live;
+        return Cow::Borrowed(live);
     };
     if manifest.get("kind").and_then(Value::as_str) != Some("Secret")
         || live.get("stringData").is_some()
     {
-        return live;
+        return Cow::Borrowed(live);
     }
     let mut view = serde_json::Map::new();
     for k in wanted.keys() {
@@ -406,10 +457,12 @@ fn with_string_data(manifest: &Value, live: &Value) -> Value {
             view.insert(k.clone(), Value::String(text));
         }
     }
-    if !view.is_empty() {
-        live["stringData"] = Value::Object(view);
+    if view.is_empty() {
+        return Cow::Borrowed(live);
     }
-    live
+    let mut live = live.clone();
+    live["stringData"] = Value::Object(view);
+    Cow::Owned(live)
 }
 
 /// The `data`/`stringData` entries of a Secret on either side.
@@ -477,28 +530,36 @@ impl Provider for KubeProvider {
             }
         }))
         .await;
-        let lists: HashMap<ObjectRef, Result<Option<HashMap<String, Value>>, ProviderError>> =
+        let mut lists: HashMap<ObjectRef, Result<Option<HashMap<String, Value>>, ProviderError>> =
             lists.into_iter().collect();
-        refs.into_iter()
-            .zip(items)
-            .map(|(r, (_, prior))| {
+        // Pair each item with its live object (each object is in state once:
+        // take it rather than copy it), then compare on every core.
+        let found: Vec<Result<Option<Value>, ProviderError>> = refs
+            .into_iter()
+            .map(|r| {
                 let r = r?;
-                match &lists[&group_of(&r)] {
+                match lists.get_mut(&group_of(&r)).expect("listed every group") {
                     Err(e) => Err(e.clone()),
                     // The kind is not served any more (its CRD is gone): so is the object.
                     Ok(None) => Ok(None),
-                    Ok(Some(objects)) => Ok(objects.get(&r.name).map(|live| {
-                        let managed = ManagedFields::of(live);
-                        let live = &with_string_data(&prior.attributes, live);
-                        let p = project(&prior.attributes, live, &managed, FIELD_MANAGER);
-                        Observed {
-                            attributes: p.attributes,
-                            owners: p.owners,
-                        }
-                    })),
+                    Ok(Some(objects)) => Ok(objects.remove(&r.name)),
                 }
             })
-            .collect()
+            .collect();
+        let pairs: Vec<_> = found.into_iter().zip(items).collect();
+        strata_engine::parallel::map(pairs, |(found, (_, prior))| {
+            found.map(|live| {
+                live.map(|mut live| {
+                    let managed = ManagedFields::take(&mut live);
+                    let live = &with_string_data(&prior.attributes, &live);
+                    let p = project(&prior.attributes, live, &managed, FIELD_MANAGER);
+                    Observed {
+                        attributes: p.attributes,
+                        owners: p.owners,
+                    }
+                })
+            })
+        })
     }
 
     async fn plan(&self, request: PlanRequest<'_>) -> Result<PlanRefinement, ProviderError> {

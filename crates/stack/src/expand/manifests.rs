@@ -84,7 +84,7 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
         }
         offset += line.len();
     }
-    let mut out = Vec::new();
+    let mut chunks = Vec::new();
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).map_or(text.len(), |next| {
             // Stop before the `---` line that opens the next document.
@@ -95,16 +95,17 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
                 .max(start)
         });
         let chunk = &text[start..end];
-        if chunk
+        if !chunk
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
         {
-            continue;
+            chunks.push((start, chunk));
         }
-        // Read as YAML values first: their mappings refuse duplicate keys,
-        // as the API server's strict decoding does.
-        let parsed = serde_norway::from_str::<serde_norway::Value>(chunk)
-            .and_then(|y| serde_json::to_value(&y).map_err(serde::ser::Error::custom));
+    }
+    // Most of a large file's loading time is the YAML parser: use every core.
+    let parsed = strata_engine::parallel::map(chunks.iter().map(|(_, c)| *c).collect(), parse_one);
+    let mut out = Vec::new();
+    for ((start, chunk), parsed) in chunks.into_iter().zip(parsed) {
         match parsed {
             Ok(Value::Null) => {}
             Ok(v) => {
@@ -153,6 +154,13 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
         }
     }
     out
+}
+
+/// One document as JSON. Read as a YAML value first: its mappings refuse
+/// duplicate keys, as the API server's strict decoding does.
+fn parse_one(chunk: &str) -> Result<Value, serde_norway::Error> {
+    serde_norway::from_str::<serde_norway::Value>(chunk)
+        .and_then(|y| serde_json::to_value(&y).map_err(serde::ser::Error::custom))
 }
 
 /// A duplicate key, located at its second occurrence (the parser points at
