@@ -13,6 +13,7 @@ pub mod builtin_schema;
 mod builtins;
 pub mod config;
 pub mod controllers;
+pub mod convert;
 pub mod crd;
 pub mod defaults;
 pub mod discovery;

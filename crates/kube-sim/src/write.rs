@@ -202,7 +202,8 @@ fn meta_str(m: &serde_json::Map<String, Value>, k: &str) -> String {
         .to_string()
 }
 
-/// Creates an object in namespace `ns` (ignored for cluster-scoped types).
+/// Creates an object in namespace `ns` (ignored for cluster-scoped types); `obj` is in `rt`'s
+/// version, the result in the storage version.
 pub fn create(
     st: &mut State,
     rt: &ResourceType,
@@ -221,6 +222,7 @@ pub fn create(
         return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
     }
     ctx.track(rt, None, &mut obj, &now);
+    let obj = crate::convert::to_storage(rt, obj)?;
     if ctx.dry_run {
         return Ok(obj);
     }
@@ -241,7 +243,8 @@ fn without_meta_and_status(v: &Value) -> Value {
     v
 }
 
-/// Replaces `old` with `new`; returns the stored object and whether anything changed.
+/// Replaces `old` with `new` (both in `rt`'s version); returns the stored object (in the
+/// storage version) and whether anything changed.
 pub fn update(
     st: &mut State,
     rt: &ResourceType,
@@ -356,8 +359,9 @@ pub fn update(
     let mut old_cmp = old.clone();
     old_cmp["apiVersion"] = json!(rt.api_version());
     if next == old_cmp {
-        return Ok((old_cmp, false));
+        return Ok((crate::convert::to_storage(rt, old_cmp)?, false));
     }
+    let next = crate::convert::to_storage(rt, next)?;
     if ctx.dry_run {
         return Ok((next, true));
     }
