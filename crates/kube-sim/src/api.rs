@@ -195,7 +195,7 @@ fn resource(
 ) -> ApiResult<Response<Body>> {
     if rt.is_review() {
         return match (&req.method, &t.name, &t.sub) {
-            (&Method::POST, None, None) => respond(201, &crate::review::self_subject(req, rt)?),
+            (&Method::POST, None, None) => respond(201, &crate::review::create(req, rt)?),
             _ => Err(ApiError::method_not_allowed()),
         };
     }

@@ -256,6 +256,9 @@ fn message(kind: &str, b: &[u8]) -> Option<Value> {
             ("SelfSubjectAccessReview", 2, Wire::Bytes(v)) => {
                 drop(obj.insert("spec".into(), review_spec(v)?))
             }
+            ("SelfSubjectRulesReview", 2, Wire::Bytes(v)) => {
+                drop(obj.insert("spec".into(), strings(v, &["namespace"])?))
+            }
             ("Namespace", 2, Wire::Bytes(v)) => {
                 let finalizers: Vec<Value> = fields(v)?
                     .into_iter()
@@ -297,7 +300,12 @@ pub fn decode(body: &[u8]) -> Option<Value> {
     let known = match api_version.as_str() {
         "v1" => matches!(kind.as_str(), "ConfigMap" | "Secret" | "Namespace"),
         "apps/v1" => kind == "Deployment",
-        "authorization.k8s.io/v1" => kind == "SelfSubjectAccessReview",
+        "authorization.k8s.io/v1" => {
+            matches!(
+                kind.as_str(),
+                "SelfSubjectAccessReview" | "SelfSubjectRulesReview"
+            )
+        }
         _ => false,
     };
     if !known {
