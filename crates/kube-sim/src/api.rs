@@ -205,6 +205,15 @@ fn resource(
         "" | "status" => {}
         "scale" if rt.scale.is_some() => {}
         "finalize" if rt.is_namespace() => {}
+        "token" if crate::token::serves(rt) => {
+            return match (&req.method, t.name.as_deref()) {
+                (&Method::POST, Some(name)) => {
+                    let st = sim.state();
+                    respond(201, &crate::token::create(&st, req, &ns, name)?)
+                }
+                _ => Err(ApiError::method_not_allowed()),
+            };
+        }
         _ => return Err(ApiError::no_route()),
     }
     let table = read::wants_table(&req.accept);

@@ -39,6 +39,7 @@ pub mod status;
 pub mod store;
 pub mod structural;
 pub mod tls;
+pub mod token;
 pub mod validate;
 pub mod validation;
 pub mod watch;
