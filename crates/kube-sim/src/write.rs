@@ -243,6 +243,17 @@ fn without_meta_and_status(v: &Value) -> Value {
     v
 }
 
+/// Whether anything but metadata and status differs, compared in the storage version (the
+/// metrics annotation of an autoscaling/v1 object is part of its v2 spec).
+fn spec_changed(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<bool> {
+    if crate::convert::applies(rt) {
+        let old = crate::convert::to_storage(rt, old.clone())?;
+        let new = crate::convert::to_storage(rt, new.clone())?;
+        return Ok(without_meta_and_status(&old) != without_meta_and_status(&new));
+    }
+    Ok(without_meta_and_status(old) != without_meta_and_status(new))
+}
+
 /// Replaces `old` with `new` (both in `rt`'s version); returns the stored object (in the
 /// storage version) and whether anything changed.
 pub fn update(
@@ -339,7 +350,7 @@ pub fn update(
     if ctx.subresource != "status" {
         crate::validate::update(rt, old, &next)?;
     }
-    if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
+    if rt.generation && spec_changed(rt, old, &next)? {
         let g = old
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)

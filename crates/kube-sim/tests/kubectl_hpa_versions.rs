@@ -148,6 +148,19 @@ fn v2_metrics_and_behavior_round_trip_through_v1_annotations() {
         "round-trip annotations are not stored: {v2}"
     );
     assert_eq!(v2["metadata"]["generation"], 2);
+
+    // A change only to the metrics annotation is a change of the v2 spec.
+    let mut edited = k.get_json(&[V1, "api"]);
+    edited["metadata"]["annotations"]["autoscaling.alpha.kubernetes.io/metrics"] =
+        json!(r#"[{"type":"Resource","resource":{"name":"memory","targetAverageValue":"1Gi"}}]"#);
+    let path = k.write_manifest("v1.json", &edited.to_string());
+    k.ok(&["replace", "-f", path.to_str().unwrap()]);
+    let v2 = k.get_json(&[V2, "api"]);
+    assert_eq!(
+        v2["spec"]["metrics"][0]["resource"]["target"],
+        json!({ "type": "AverageValue", "averageValue": "1Gi" })
+    );
+    assert_eq!(v2["metadata"]["generation"], 3);
 }
 
 #[test]
