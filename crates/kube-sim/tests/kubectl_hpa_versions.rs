@@ -227,3 +227,40 @@ fn server_side_apply_of_a_v1_object_records_v1_fields() {
     assert_eq!(v2["spec"]["metrics"], json!([cpu(50)]));
     assert_eq!(v2["metadata"]["generation"], 2);
 }
+
+#[test]
+fn kubectl_autoscale_is_shown_in_both_versions() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    k.ok(&["create", "deployment", "x", "--image=nginx"]);
+    // kubectl 1.37 creates autoscaling/v2 (protobuf); --cpu-percent is deprecated but works.
+    let out = k.run(&[
+        "autoscale",
+        "deployment",
+        "x",
+        "--min=2",
+        "--max=5",
+        "--cpu-percent=80",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = |resource: &str| -> Value {
+        serde_norway::from_str(&k.ok(&["get", resource, "x", "-o", "yaml"])).unwrap()
+    };
+    let (v1, v2) = (yaml(V1), yaml(V2));
+    assert_eq!(v1["apiVersion"], "autoscaling/v1");
+    assert_eq!(v2["apiVersion"], "autoscaling/v2");
+    assert_eq!(v1["metadata"], v2["metadata"]);
+    let target = json!({ "apiVersion": "apps/v1", "kind": "Deployment", "name": "x" });
+    assert_eq!(
+        v1["spec"],
+        json!({ "scaleTargetRef": target, "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 80 })
+    );
+    assert_eq!(
+        v2["spec"],
+        json!({ "scaleTargetRef": target, "minReplicas": 2, "maxReplicas": 5, "metrics": [cpu(80)] })
+    );
+}
