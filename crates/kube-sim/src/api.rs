@@ -195,7 +195,7 @@ fn resource(
 ) -> ApiResult<Response<Body>> {
     if rt.is_review() {
         return match (&req.method, &t.name, &t.sub) {
-            (&Method::POST, None, None) => respond(201, &crate::review::self_subject(req, rt)?),
+            (&Method::POST, None, None) => respond(201, &crate::review::create(req, rt)?),
             _ => Err(ApiError::method_not_allowed()),
         };
     }
@@ -205,6 +205,15 @@ fn resource(
         "" | "status" => {}
         "scale" if rt.scale.is_some() => {}
         "finalize" if rt.is_namespace() => {}
+        "token" if crate::token::serves(rt) => {
+            return match (&req.method, t.name.as_deref()) {
+                (&Method::POST, Some(name)) => {
+                    let st = sim.state();
+                    respond(201, &crate::token::create(&st, req, &ns, name)?)
+                }
+                _ => Err(ApiError::method_not_allowed()),
+            };
+        }
         _ => return Err(ApiError::no_route()),
     }
     let table = read::wants_table(&req.accept);

@@ -94,4 +94,5 @@ pub(crate) const BUILTINS: &[Builtin] = &[
     b("storage.k8s.io", "v1", "CSIDriver", "csidrivers", false, &[], false, false, false, false),
     b("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", false, &[], false, false, false, false),
     b("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, &[], false, false, false, false),
+    b("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", false, &[], false, false, false, false),
 ];

@@ -136,6 +136,9 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
         if t.scale.is_some() {
             resources.push(json!({ "name": format!("{}/scale", t.plural), "singularName": "", "namespaced": t.namespaced, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": SUB_VERBS }));
         }
+        if crate::token::serves(t) {
+            resources.push(json!({ "name": format!("{}/token", t.plural), "singularName": "", "namespaced": t.namespaced, "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest", "verbs": REVIEW_VERBS }));
+        }
     }
     let gv = if group.is_empty() {
         version.to_string()
@@ -169,6 +172,9 @@ fn aggregated_resource(t: &ResourceType) -> Value {
         subs.push(
             json!({ "subresource": "scale", "responseKind": scale_kind(), "verbs": SUB_VERBS }),
         );
+    }
+    if crate::token::serves(t) {
+        subs.push(json!({ "subresource": "token", "responseKind": { "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest" }, "verbs": REVIEW_VERBS }));
     }
     if !subs.is_empty() {
         r["subresources"] = json!(subs);

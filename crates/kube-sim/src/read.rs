@@ -9,8 +9,12 @@ use crate::status::{ApiError, ApiResult};
 use crate::store::State;
 use crate::web::Request;
 
-/// Sets the apiVersion an object is served under (custom resources share one store).
+/// The stored object as `rt` serves it: converted from the storage version, or with the
+/// apiVersion it is served under (custom resources share one store).
 pub fn served(rt: &ResourceType, obj: &Value) -> Value {
+    if crate::convert::applies(rt) {
+        return crate::convert::from_storage(rt, obj);
+    }
     let mut o = obj.clone();
     o["apiVersion"] = json!(rt.api_version());
     o
@@ -187,6 +191,9 @@ pub fn list_json(
     ns: Option<&str>,
     req: &Request,
 ) -> ApiResult<Vec<u8>> {
+    if crate::convert::applies(rt) {
+        return Ok(serde_json::to_vec(&list(st, rt, ns, req)?).unwrap_or_default());
+    }
     let p = page(st, rt, ns, req)?;
     let api_version = rt.api_version();
     let body = ListBody {

@@ -173,6 +173,11 @@ impl Registry {
         for x in BUILTINS {
             r.insert(builtin_type(x));
         }
+        for x in crate::convert::OTHER_VERSIONS {
+            let mut t = builtin_type(x);
+            t.preferred = false;
+            r.insert(t);
+        }
         r
     }
 

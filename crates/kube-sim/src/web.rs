@@ -58,8 +58,7 @@ impl Request {
         }
         let ct = self.content_type.split(';').next().unwrap_or("").trim();
         if ct.contains("protobuf") {
-            return crate::protobuf::decode(&self.body)
-                .ok_or_else(|| ApiError::unsupported_media_type(ct));
+            return crate::protobuf::decode(&self.body, ct);
         }
         if ct.contains("cbor") {
             return Err(ApiError::unsupported_media_type(ct));

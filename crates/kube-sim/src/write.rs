@@ -202,7 +202,8 @@ fn meta_str(m: &serde_json::Map<String, Value>, k: &str) -> String {
         .to_string()
 }
 
-/// Creates an object in namespace `ns` (ignored for cluster-scoped types).
+/// Creates an object in namespace `ns` (ignored for cluster-scoped types); `obj` is in `rt`'s
+/// version, the result in the storage version.
 pub fn create(
     st: &mut State,
     rt: &ResourceType,
@@ -221,6 +222,7 @@ pub fn create(
         return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
     }
     ctx.track(rt, None, &mut obj, &now);
+    let obj = crate::convert::to_storage(rt, obj)?;
     if ctx.dry_run {
         return Ok(obj);
     }
@@ -241,7 +243,19 @@ fn without_meta_and_status(v: &Value) -> Value {
     v
 }
 
-/// Replaces `old` with `new`; returns the stored object and whether anything changed.
+/// Whether anything but metadata and status differs, compared in the storage version (the
+/// metrics annotation of an autoscaling/v1 object is part of its v2 spec).
+fn spec_changed(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<bool> {
+    if crate::convert::applies(rt) {
+        let old = crate::convert::to_storage(rt, old.clone())?;
+        let new = crate::convert::to_storage(rt, new.clone())?;
+        return Ok(without_meta_and_status(&old) != without_meta_and_status(&new));
+    }
+    Ok(without_meta_and_status(old) != without_meta_and_status(new))
+}
+
+/// Replaces `old` with `new` (both in `rt`'s version); returns the stored object (in the
+/// storage version) and whether anything changed.
 pub fn update(
     st: &mut State,
     rt: &ResourceType,
@@ -336,7 +350,7 @@ pub fn update(
     if ctx.subresource != "status" {
         crate::validate::update(rt, old, &next)?;
     }
-    if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
+    if rt.generation && spec_changed(rt, old, &next)? {
         let g = old
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
@@ -356,8 +370,9 @@ pub fn update(
     let mut old_cmp = old.clone();
     old_cmp["apiVersion"] = json!(rt.api_version());
     if next == old_cmp {
-        return Ok((old_cmp, false));
+        return Ok((crate::convert::to_storage(rt, old_cmp)?, false));
     }
+    let next = crate::convert::to_storage(rt, next)?;
     if ctx.dry_run {
         return Ok((next, true));
     }
