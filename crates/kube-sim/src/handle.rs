@@ -152,6 +152,11 @@ impl SimServer {
         &self.kubeconfig
     }
 
+    /// Connections and requests clients made so far.
+    pub fn traffic(&self) -> &crate::traffic::Traffic {
+        &self.sim.traffic
+    }
+
     /// Changes fault injection while the server runs.
     pub fn set_faults(&self, faults: FaultConfig) {
         self.sim.faults.set(faults);

@@ -47,6 +47,7 @@ pub mod web;
 pub mod write;
 
 mod handle;
+pub mod traffic;
 
 pub use config::{FaultConfig, SimConfig};
 pub use handle::SimServer;

@@ -53,6 +53,7 @@ async fn serve_one(
         return Ok(web::error(&ApiError::unauthorized()));
     }
     let path = req.uri().path().to_string();
+    sim.traffic.request(req.method().as_str(), &path);
     let (latency, action) = sim.faults.decide(crate::api::group_of(&path));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -157,6 +158,7 @@ pub async fn run(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        sim.traffic.connection();
         let sim = sim.clone();
         let acceptor = acceptor.clone();
         let address = address.clone();

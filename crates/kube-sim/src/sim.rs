@@ -21,6 +21,8 @@ pub struct Sim {
     pub wake: Notify,
     /// The CA certificate clients trust (published as `kube-root-ca.crt`), when serving TLS.
     pub ca_pem: Option<String>,
+    /// Connections and requests so far.
+    pub traffic: crate::traffic::Traffic,
 }
 
 impl Sim {
@@ -39,6 +41,7 @@ impl Sim {
             state: Mutex::new(state),
             wake: Notify::new(),
             ca_pem,
+            traffic: Default::default(),
         })
     }
 

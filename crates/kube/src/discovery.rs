@@ -26,6 +26,10 @@ type GroupKinds = Arc<HashMap<String, ServedKind>>;
 pub struct Kinds {
     client: Client,
     cache: Arc<Mutex<HashMap<String, GroupKinds>>>,
+    /// One lookup at a time per group-version: the many objects of a kind
+    /// that start together share the first one's answer instead of each
+    /// asking (and each opening a connection to ask).
+    lookups: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Kinds {
@@ -34,6 +38,7 @@ impl Kinds {
         Kinds {
             client,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            lookups: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -44,11 +49,20 @@ impl Kinds {
         api_version: &str,
         kind: &str,
     ) -> Result<Option<ServedKind>, ProviderError> {
-        let cached = self.cache.lock().expect("cache").get(api_version).cloned();
-        if let Some(g) = &cached {
-            if let Some(k) = g.get(kind) {
-                return Ok(Some(k.clone()));
-            }
+        if let Some(k) = self.cached(api_version, kind) {
+            return Ok(Some(k));
+        }
+        let lookup = self
+            .lookups
+            .lock()
+            .expect("lookups")
+            .entry(api_version.to_string())
+            .or_default()
+            .clone();
+        let _one_at_a_time = lookup.lock().await;
+        // Whoever looked before us may have brought the kind.
+        if let Some(k) = self.cached(api_version, kind) {
+            return Ok(Some(k));
         }
         let fresh = self.fetch(api_version).await?;
         let found = fresh.get(kind).cloned();
@@ -57,6 +71,11 @@ impl Kinds {
             .expect("cache")
             .insert(api_version.to_string(), fresh);
         Ok(found)
+    }
+
+    fn cached(&self, api_version: &str, kind: &str) -> Option<ServedKind> {
+        let cache = self.cache.lock().expect("cache");
+        cache.get(api_version).and_then(|g| g.get(kind)).cloned()
     }
 
     /// The kind, waiting up to `bound` for it to become discoverable (a CRD
