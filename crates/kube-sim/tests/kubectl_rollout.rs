@@ -16,6 +16,8 @@ kind: Deployment
 metadata:
   name: web
   namespace: default
+  labels:
+    app: web
   annotations:
     team: blue
 spec:
@@ -184,6 +186,48 @@ fn rollout_history_undo_scale_and_delete() {
     );
     assert_eq!(pods.len(), 3);
     assert_pods_of(&pods, &first, "nginx:1.27");
+
+    // The tables show the columns a real server's printers fill.
+    let table = k.ok(&["get", "deploy,rs,pods", "-l", "app=web", "-o", "wide"]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let row = |first: &str| rows.iter().find(|r| r.first() == Some(&first)).cloned();
+    let header = |col: &str| {
+        rows.iter()
+            .any(|r| r.first() == Some(&"NAME") && r.contains(&col))
+    };
+    for col in [
+        "UP-TO-DATE",
+        "DESIRED",
+        "CURRENT",
+        "RESTARTS",
+        "STATUS",
+        "IMAGES",
+        "SELECTOR",
+        "IP",
+    ] {
+        assert!(header(col), "{col}: {table}");
+    }
+    let d = row("deployment.apps/web").unwrap_or_default();
+    assert_eq!(d[1..4], ["3/3", "3", "3"], "{table}");
+    let r = row(&format!("replicaset.apps/web-{hash}")).unwrap_or_default();
+    assert_eq!(r[1..4], ["3", "3", "3"], "{table}");
+    assert_eq!(
+        r[5..],
+        [
+            "web",
+            "nginx:1.27",
+            &format!("app=web,pod-template-hash={hash}")
+        ]
+    );
+    for p in &pods {
+        let name = format!("pod/{}", p["metadata"]["name"].as_str().unwrap());
+        let cells = row(&name).unwrap_or_default();
+        assert_eq!(cells[1..4], ["1/1", "Running", "0"], "{table}");
+        assert_eq!(cells[5], p["status"]["podIP"]);
+    }
 
     // The Deployment's status comes from its ReplicaSet.
     assert_eq!(annotation(&dep, "deployment.kubernetes.io/revision"), "1");
