@@ -474,3 +474,42 @@ fn pods_wait_for_the_rollout_delay() {
         "{text}"
     );
 }
+
+#[test]
+fn a_paused_deployment_rolls_out_when_resumed() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let file = k.write_manifest("web.yaml", DEPLOYMENT);
+    k.ok(&["apply", "-f", file.to_str().unwrap()]);
+    rollout_status(&k, "web");
+    k.ok(&["rollout", "pause", "deployment/web"]);
+    k.ok(&["set", "image", "deployment/web", "web=nginx:1.28"]);
+    let progressing = |k: &Kubectl| {
+        let d = k.get_json(&["deployment", "web"]);
+        let c = d["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Progressing").cloned();
+        (d, c.unwrap_or_default())
+    };
+    assert!(eventually(TIMEOUT, || {
+        let (d, c) = progressing(&k);
+        c["reason"] == "DeploymentPaused"
+            && d["status"]["observedGeneration"] == d["metadata"]["generation"]
+    }));
+    let (_, c) = progressing(&k);
+    assert_eq!(c["status"], "Unknown");
+    assert_eq!(c["message"], "Deployment is paused");
+    let (rs, _) = rs_and_pods(&k, "web");
+    assert_eq!(rs.len(), 1, "a paused Deployment makes no new ReplicaSet: {rs:?}");
+    let err = k.fails(&["rollout", "undo", "deployment/web"]);
+    assert!(err.contains("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"), "{err}");
+
+    k.ok(&["rollout", "resume", "deployment/web"]);
+    rollout_status(&k, "web");
+    assert!(eventually(TIMEOUT, || {
+        let (rs, pods) = rs_and_pods(&k, "web");
+        rs.len() == 2
+            && pods.len() == 3
+            && pods.iter().all(|p| p["spec"]["containers"][0]["image"] == "nginx:1.28")
+    }));
+    let (_, c) = progressing(&k);
+    assert_eq!(c["reason"], "NewReplicaSetAvailable");
+}
