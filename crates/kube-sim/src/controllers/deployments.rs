@@ -346,7 +346,7 @@ impl Sync<'_> {
             return Some(());
         }
         if let Some(new) = sets.new.clone().filter(|n| saturated(d, n)) {
-            for old in sets.old.clone().iter().filter(|o| active(o)) {
+            for old in sets.old.clone().iter().filter(active) {
                 if meta::name(old) != meta::name(&new) {
                     self.scale_rs(d, sets, old, 0)?;
                 }
@@ -481,7 +481,7 @@ impl Sync<'_> {
             return;
         };
         let mut scaled = false;
-        for rs in sets.old.clone().iter().filter(|o| active(o)) {
+        for rs in sets.old.clone().iter().filter(active) {
             match self.scale_rs(&d, &mut sets, rs, 0) {
                 Some(s) => scaled |= s,
                 None => return,

@@ -149,7 +149,7 @@ fn manage(st: &mut State, rs: &Value, owned: &[Value]) -> bool {
         }
     } else if diff > 0 {
         let mut doomed = active;
-        doomed.sort_by(|a, b| deletion_rank(a).cmp(&deletion_rank(b)));
+        doomed.sort_by_key(|p| deletion_rank(p));
         for p in doomed.into_iter().take(diff as usize) {
             changed |= u::delete(st, &pods(), meta::namespace(p), meta::name(p));
         }
