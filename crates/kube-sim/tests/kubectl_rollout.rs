@@ -528,3 +528,80 @@ fn a_paused_deployment_rolls_out_when_resumed() {
     let (_, c) = progressing(&k);
     assert_eq!(c["reason"], "NewReplicaSetAvailable");
 }
+
+#[test]
+fn a_rolling_update_stays_within_max_surge_and_max_unavailable() {
+    let srv = common::server_with(|c| c.rollout_delay = Duration::from_millis(1500));
+    let k = Kubectl::new(&srv);
+    let manifest = DEPLOYMENT.replace("replicas: 3", "replicas: 4");
+    let file = k.write_manifest("web.yaml", &manifest);
+    k.ok(&["apply", "-f", file.to_str().unwrap()]);
+    rollout_status(&k, "web");
+    k.ok(&["set", "image", "deployment/web", "web=nginx:1.28"]);
+    // 25% of 4: one pod above and one below the desired count at any time.
+    let mut both_active = false;
+    assert!(eventually(Duration::from_secs(60), || {
+        let (rs, pods) = rs_and_pods(&k, "web");
+        let sizes: Vec<i64> = rs
+            .iter()
+            .map(|r| r["spec"]["replicas"].as_i64().unwrap())
+            .collect();
+        let available: i64 = rs
+            .iter()
+            .map(|r| r["status"]["availableReplicas"].as_i64().unwrap_or(0))
+            .sum();
+        assert!(
+            sizes.iter().sum::<i64>() <= 5,
+            "more than maxSurge: {sizes:?}"
+        );
+        assert!(pods.len() <= 5, "{} pods", pods.len());
+        assert!(
+            available >= 3,
+            "fewer than 4 - maxUnavailable available: {available}"
+        );
+        both_active |= sizes.iter().filter(|s| **s > 0).count() == 2;
+        let new = rs
+            .iter()
+            .find(|r| annotation(r, "deployment.kubernetes.io/revision") == "2");
+        sizes.iter().sum::<i64>() == 4 && new.is_some_and(|n| n["status"]["availableReplicas"] == 4)
+    }));
+    assert!(
+        both_active,
+        "the old and the new ReplicaSet ran side by side"
+    );
+    rollout_status(&k, "web");
+}
+
+#[test]
+fn pods_that_never_start_exceed_the_progress_deadline() {
+    let srv = common::server_with(|c| c.rollout_delay = Duration::from_secs(600));
+    let k = Kubectl::new(&srv);
+    let manifest = DEPLOYMENT.replace("replicas: 3", "replicas: 1\n  progressDeadlineSeconds: 1");
+    let file = k.write_manifest("web.yaml", &manifest);
+    k.ok(&["apply", "-f", file.to_str().unwrap()]);
+    let out = k.run(&["rollout", "status", "deployment/web", "--timeout=30s"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error: deployment \"web\" exceeded its progress deadline"),
+        "{err}"
+    );
+    let d = k.get_json(&["deployment", "web"]);
+    let (rs, _) = rs_and_pods(&k, "web");
+    let c = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .cloned()
+        .unwrap();
+    assert_eq!(c["status"], "False");
+    assert_eq!(c["reason"], "ProgressDeadlineExceeded");
+    assert_eq!(
+        c["message"],
+        format!(
+            "ReplicaSet {:?} has timed out progressing.",
+            rs[0]["metadata"]["name"].as_str().unwrap()
+        )
+    );
+}
