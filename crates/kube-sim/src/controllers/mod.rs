@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod crds;
+pub mod deploy_status;
 pub mod deploy_util;
 pub mod deployments;
 pub mod gc;
