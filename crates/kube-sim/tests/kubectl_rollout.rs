@@ -605,3 +605,38 @@ fn pods_that_never_start_exceed_the_progress_deadline() {
         )
     );
 }
+
+#[test]
+fn a_recreated_deployment_adopts_the_replica_set_it_orphaned() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let file = k.write_manifest("web.yaml", DEPLOYMENT);
+    let file = file.to_str().unwrap();
+    k.ok(&["apply", "-f", file]);
+    rollout_status(&k, "web");
+    let (rs, pods) = rs_and_pods(&k, "web");
+    let names = |pods: &[Value]| {
+        let mut n: Vec<String> = pods
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    k.ok(&["delete", "deployment", "web", "--cascade=orphan"]);
+    assert!(eventually(TIMEOUT, || {
+        let (rs, _) = rs_and_pods(&k, "web");
+        rs.len() == 1 && rs[0]["metadata"].get("ownerReferences").is_none()
+    }));
+
+    k.ok(&["apply", "-f", file]);
+    rollout_status(&k, "web");
+    let dep = k.get_json(&["deployment", "web"]);
+    assert!(eventually(TIMEOUT, || {
+        let (now, _) = rs_and_pods(&k, "web");
+        now.len() == 1 && now[0]["metadata"]["ownerReferences"][0]["uid"] == dep["metadata"]["uid"]
+    }));
+    let (now, now_pods) = rs_and_pods(&k, "web");
+    assert_eq!(now[0]["metadata"]["uid"], rs[0]["metadata"]["uid"]);
+    assert_eq!(names(&now_pods), names(&pods), "the pods were kept");
+}

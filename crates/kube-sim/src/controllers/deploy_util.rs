@@ -94,6 +94,44 @@ pub fn controller_ref(owner: &Value, kind: &str) -> Value {
     })
 }
 
+/// Adoption as `ClaimObject` does it: objects of `key` in the owner's namespace without a
+/// controller, not being deleted, whose labels the owner's selector matches, get the owner's
+/// controller reference. Returns whether any was adopted.
+pub fn adopt_orphans(st: &mut State, key: &ResKey, owner: &Value, kind: &str) -> bool {
+    let selector = owner.pointer("/spec/selector");
+    let selects = selector.is_some_and(|s| {
+        ["matchLabels", "matchExpressions"].iter().any(|k| {
+            s.get(*k).is_some_and(|v| match v {
+                Value::Object(m) => !m.is_empty(),
+                Value::Array(a) => !a.is_empty(),
+                _ => false,
+            })
+        })
+    });
+    if !selects || meta::is_deleting(owner) {
+        return false;
+    }
+    let orphans: Vec<Value> = st
+        .list(key, Some(meta::namespace(owner)))
+        .filter(|o| {
+            controller_uid(o).is_none()
+                && !meta::is_deleting(o)
+                && crate::validate::selector_matches(selector, o.pointer("/metadata/labels"))
+        })
+        .cloned()
+        .collect();
+    let mut adopted = false;
+    for mut o in orphans {
+        let m = meta::meta_mut(&mut o);
+        let refs = m.entry("ownerReferences").or_insert_with(|| json!([]));
+        if let Some(a) = refs.as_array_mut() {
+            a.push(controller_ref(owner, kind));
+        }
+        adopted |= update_as(st, key, o, MANAGER, "").is_ok();
+    }
+    adopted
+}
+
 /// The revision annotation as a number; `None` when it does not parse (such sets are skipped).
 pub fn revision(rs: &Value) -> Option<i64> {
     match annotation(rs, REVISION) {

@@ -2,8 +2,8 @@
 //! Deployment owns one ReplicaSet per pod template (named `<deployment>-<pod-template-hash>`),
 //! rolls pods from the old sets to the new one by its strategy, scales them proportionally,
 //! prunes sets beyond `revisionHistoryLimit`, re-uses the matching old set when the template
-//! goes back to it (`kubectl rollout undo`), and derives its status and conditions from the
-//! sets' status.
+//! goes back to it (`kubectl rollout undo`), adopts orphaned sets its selector matches, and
+//! derives its status and conditions from the sets' status.
 
 use serde_json::{json, Value};
 
@@ -67,6 +67,7 @@ struct Sync<'a> {
 impl Sync<'_> {
     /// `syncDeployment`.
     fn deployment(&mut self, mut d: Value) {
+        u::adopt_orphans(self.st, &replicasets(), &d, "Deployment");
         if self.paused_conditions(&mut d).is_none() {
             return;
         }

@@ -1,7 +1,8 @@
 //! The replica set controller, after the real one (`pkg/controller/replicaset`): each
 //! ReplicaSet keeps `spec.replicas` pods from its template (named `<replicaset>-<5 random
 //! characters>` through `generateName`, controlled by the set) and reports how many exist,
-//! carry the template's labels, are ready and are available.
+//! carry the template's labels, are ready and are available. Pods without a controller that
+//! its selector matches are adopted.
 
 use std::time::{Duration, SystemTime};
 
@@ -72,6 +73,7 @@ fn is_available(p: &Value, min_ready: i64, now: SystemTime) -> bool {
 
 /// `syncReplicaSet`: pods created or deleted towards `spec.replicas`, then the status.
 fn sync(st: &mut State, rs: &Value) {
+    u::adopt_orphans(st, &pods(), rs, "ReplicaSet");
     let mut owned = owned_pods(st, rs);
     if !meta::is_deleting(rs) && manage(st, rs, &owned) {
         owned = owned_pods(st, rs);
