@@ -25,6 +25,7 @@ pub mod meta;
 pub mod openapi;
 pub mod patch;
 pub mod patching;
+pub mod printers;
 pub mod protobuf;
 pub mod quantity;
 pub mod read;

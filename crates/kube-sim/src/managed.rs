@@ -202,7 +202,13 @@ pub fn track_update(old: Option<&Value>, new: &mut Value, cursor: Cursor<'_>, w:
         }
     };
     let changed = match w.subresource {
-        "status" => changed.only_under("status"),
+        // A status write changes status, and metadata only where the type's status strategy
+        // lets it through (a Deployment's revision annotation).
+        "status" => {
+            let mut s = changed.only_under("status");
+            s.extend(&changed.only_under("metadata"));
+            s
+        }
         _ => changed,
     };
     for e in entries.iter_mut() {

@@ -283,15 +283,19 @@ fn column_value(obj: &Value, json_path: &str) -> Value {
     }
 }
 
-/// Renders objects as a Table with Name, any CRD printer columns and Age.
+/// Renders objects as a Table with Name, any CRD printer columns (or the built-in printer's,
+/// see [`crate::printers`]) and Age.
 pub fn table(rt: &ResourceType, objects: &[Value], rv: u64, include_object: &str) -> Value {
     let mut columns = vec![
         json!({ "name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0 }),
     ];
+    let printer = crate::printers::for_kind(&rt.group, &rt.kind);
     for c in &rt.columns {
         columns.push(json!({ "name": c.name, "type": c.type_, "format": "", "description": "", "priority": 0 }));
     }
+    columns.extend(printer.iter().flat_map(|p| p.columns.iter().cloned()));
     columns.push(json!({ "name": "Age", "type": "string", "format": "", "description": "CreationTimestamp", "priority": 0 }));
+    columns.extend(printer.iter().flat_map(|p| p.wide.iter().cloned()));
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
@@ -299,7 +303,10 @@ pub fn table(rt: &ResourceType, objects: &[Value], rv: u64, include_object: &str
             for c in &rt.columns {
                 cells.push(column_value(o, &c.json_path));
             }
+            let (main, wide) = printer.as_ref().map(|p| (p.cells)(o)).unwrap_or_default();
+            cells.extend(main);
             cells.push(json!(age(o.pointer("/metadata/creationTimestamp").and_then(Value::as_str).unwrap_or(""))));
+            cells.extend(wide);
             let object = match include_object {
                 "None" => Value::Null,
                 "Object" => o.clone(),

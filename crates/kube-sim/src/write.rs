@@ -287,6 +287,14 @@ pub fn update(
                 }
             }
         }
+        // A Deployment's status strategy resets only spec and labels: the deployment controller
+        // writes the revision annotation with the status.
+        if rt.group == "apps" && rt.kind == "Deployment" {
+            match new.pointer("/metadata/annotations") {
+                Some(a) => meta::meta_mut(&mut n).insert("annotations".into(), a.clone()),
+                None => meta::meta_mut(&mut n).shift_remove("annotations"),
+            };
+        }
         if !ctx.track {
             meta::meta_mut(&mut n).insert(
                 "managedFields".into(),

@@ -1,12 +1,17 @@
-//! Controllers clients can observe: namespace lifecycle, garbage collection, workload status,
-//! the Helm-controller stand-in, and state persistence. They run in one background task that
-//! wakes after writes and on a short tick.
+//! Controllers clients can observe: namespace lifecycle, garbage collection, Deployments with
+//! their ReplicaSets and pods, workload status, the Helm-controller stand-in, and state
+//! persistence. They run in one background task that wakes after writes and on a short tick.
 
 pub mod cluster;
 pub mod crds;
+pub mod deploy_status;
+pub mod deploy_util;
+pub mod deployments;
 pub mod gc;
 pub mod helm;
 pub mod namespaces;
+pub mod pods;
+pub mod replicasets;
 pub mod workloads;
 
 use std::sync::Arc;
@@ -50,6 +55,7 @@ pub fn type_of(st: &State, key: &ResKey) -> Option<Arc<ResourceType>> {
 pub async fn run(sim: Arc<Sim>, mut stop: watch::Receiver<bool>) {
     let mut rollouts = workloads::Rollouts::default();
     let mut helm = helm::HelmController::new(sim.config.fixtures_dir.clone());
+    let mut kubelet = pods::Kubelet::default();
     loop {
         tokio::select! {
             _ = sim.wake.notified() => {}
@@ -68,6 +74,9 @@ pub async fn run(sim: Arc<Sim>, mut stop: watch::Receiver<bool>) {
                 round |= crds::pass(&mut st);
                 round |= helm.pass(&mut st);
                 round |= rollouts.pass(&mut st, sim.config.rollout_delay);
+                round |= deployments::pass(&mut st);
+                round |= replicasets::pass(&mut st);
+                round |= kubelet.pass(&mut st, &sim.config.node_name, sim.config.rollout_delay);
                 changed |= round;
                 if !round {
                     break;

@@ -1,5 +1,6 @@
-//! Workload status: Deployments, StatefulSets, DaemonSets and Jobs report progress at once and
-//! become available (or complete) after the configured rollout delay.
+//! Workload status without pods: StatefulSets, DaemonSets and Jobs report progress at once and
+//! become available (or complete) after the configured rollout delay. (Deployments have real
+//! ReplicaSets and pods: see `deployments.rs`.)
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -46,31 +47,6 @@ fn keep_times(old: Option<&Value>, mut new: Value) -> Value {
         }
     }
     new
-}
-
-fn deployment(obj: &Value, gen: i64, ready: bool, now: &str) -> Value {
-    let r = obj
-        .pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1);
-    let name = meta::name(obj);
-    if ready {
-        json!({
-            "observedGeneration": gen, "replicas": r, "updatedReplicas": r, "readyReplicas": r, "availableReplicas": r,
-            "conditions": [
-                condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", now),
-                condition("Progressing", "True", "NewReplicaSetAvailable", &format!("ReplicaSet \"{name}\" has successfully progressed."), now),
-            ],
-        })
-    } else {
-        json!({
-            "observedGeneration": gen, "replicas": r, "updatedReplicas": r, "unavailableReplicas": r,
-            "conditions": [
-                condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now),
-                condition("Progressing", "True", "ReplicaSetUpdated", &format!("ReplicaSet \"{name}\" is progressing."), now),
-            ],
-        })
-    }
 }
 
 fn statefulset(obj: &Value, gen: i64, ready: bool) -> Value {
@@ -126,7 +102,6 @@ impl Rollouts {
         let mut changed = false;
         let mut live = std::collections::HashSet::new();
         for (group, plural) in [
-            ("apps", "deployments"),
             ("apps", "statefulsets"),
             ("apps", "daemonsets"),
             ("batch", "jobs"),
@@ -158,7 +133,6 @@ impl Rollouts {
                     continue;
                 }
                 let status = match plural {
-                    "deployments" => deployment(&obj, gen, ready, &now),
                     "statefulsets" => statefulset(&obj, gen, ready),
                     "daemonsets" => daemonset(nodes, gen, ready),
                     _ => job(&obj, ready, &now),

@@ -12,6 +12,8 @@ mod pod;
 mod service;
 mod workloads;
 
+pub(crate) use meta::selector_matches;
+
 use serde_json::{Map, Value};
 
 use crate::resources::{ResourceType, SchemaSource};
