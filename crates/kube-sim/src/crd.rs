@@ -164,7 +164,7 @@ pub fn types_of(crd: &Value) -> Result<Vec<ResourceType>, ApiError> {
             status: v.pointer("/subresources/status").is_some(),
             scale,
             generation: true,
-            schema: SchemaSource::Crd(Arc::new(schema)),
+            schema: SchemaSource::Crd(Arc::new(crate::crd_schema::CrdSchema::new(schema))),
             preferred: version == storage,
             crd: Some(name.clone()),
             columns,

@@ -6,9 +6,13 @@
 
 mod config;
 mod custom;
+mod formats;
+mod gofmt;
 mod immutable;
+mod lists;
 mod meta;
 mod pod;
+mod rules;
 mod service;
 mod workloads;
 
@@ -130,7 +134,7 @@ fn text<'a>(m: &'a Map<String, Value>, key: &str) -> &'a str {
 /// Validates a new object of a built-in kind (custom resources are checked against their
 /// schema elsewhere).
 pub fn create(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
-    let errs = object(rt, obj);
+    let errs = object(rt, obj, None);
     finish(rt, obj, errs)
 }
 
@@ -139,7 +143,7 @@ pub fn update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
     let mut changed = Errs::default();
     meta::finalizers_update(old, new, &mut changed);
     immutable::check(rt, old, new, &mut changed);
-    let mut errs = object(rt, new);
+    let mut errs = object(rt, new, Some(old));
     // The real validators check workloads and role bindings before their immutable fields,
     // everything else after.
     if matches!(rt.group.as_str(), "apps" | "rbac.authorization.k8s.io") {
@@ -162,13 +166,13 @@ fn finish(rt: &ResourceType, obj: &Value, errs: Errs) -> ApiResult<()> {
     Err(ApiError::invalid(&rt.group, &rt.kind, name, &errs.0))
 }
 
-fn object(rt: &ResourceType, obj: &Value) -> Errs {
+fn object(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Errs {
     let mut errs = Errs::default();
     if let Some(m) = obj.get("metadata").and_then(Value::as_object) {
         meta::object_meta(m, "metadata", &mut errs);
     }
     if let SchemaSource::Crd(schema) = &rt.schema {
-        custom::validate(obj, schema, &mut errs);
+        custom::validate(obj, old, schema, &mut errs);
         return errs;
     }
     let Some(o) = obj.as_object() else {

@@ -1,0 +1,1 @@
+//! The checks of a CRD's schemas beyond structurality.
