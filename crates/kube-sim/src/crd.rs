@@ -79,7 +79,10 @@ pub fn validate(crd: &Value) -> Vec<(String, &'static str, String)> {
     for (i, v) in versions.iter().enumerate() {
         if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
             let path = format!("spec.versions[{i}].schema.openAPIV3Schema");
-            causes.extend(crate::structural::violations(&path, schema));
+            let structural = crate::structural::violations(&path, schema);
+            let more = crate::crd_checks::violations(&path, schema, &structural);
+            causes.extend(structural);
+            causes.extend(more);
         }
     }
     causes

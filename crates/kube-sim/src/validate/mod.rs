@@ -121,6 +121,36 @@ impl Errs {
     }
 }
 
+/// A JSON value as Go prints it as the bad value of a field error.
+pub fn go_value(v: &Value) -> String {
+    gofmt::value(v)
+}
+
+/// A JSON value as Go's `json.Marshal` prints it.
+pub fn go_json(v: &Value) -> String {
+    gofmt::json(v)
+}
+
+/// The causes of a CRD schema `default` that does not validate against the schema `s` of its
+/// node (value validations, then CEL rules), reported below `at`.
+pub fn default_causes(
+    d: &Value,
+    s: &Value,
+    crd: &crate::crd_schema::CrdSchema,
+    at: &str,
+) -> Vec<Cause> {
+    let errs = custom::validate_default(d, s, crd, at);
+    if !errs.is_empty() {
+        return errs;
+    }
+    rules::check_at(d, s, at, crd)
+}
+
+/// A CEL rule's `fieldPath` (`.spec.x`, `['a.b']`) as a dotted field path.
+pub fn normalize_field_path(p: &str) -> String {
+    rules::normalize_field_path(p)
+}
+
 /// Go's `%q` of a string.
 pub fn q(s: &str) -> String {
     format!("{s:?}")

@@ -16,6 +16,13 @@ pub fn check(obj: &Value, old: Option<&Value>, crd: &CrdSchema) -> Vec<Cause> {
     out
 }
 
+/// The causes of the rules a value breaks at a schema node, reported below `base`.
+pub fn check_at(v: &Value, s: &Value, base: &str, crd: &CrdSchema) -> Vec<Cause> {
+    let mut out = vec![];
+    node(v, s, base, None, false, crd, &mut out);
+    out
+}
+
 fn join(path: &str, child: &str) -> String {
     if path.is_empty() {
         child.to_string()
