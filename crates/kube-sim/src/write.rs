@@ -335,6 +335,8 @@ pub fn update(
     normalize(rt, &mut next);
     if ctx.subresource != "status" {
         crate::validate::update(rt, old, &next)?;
+    } else {
+        crate::validate::status_update(rt, old, &next)?;
     }
     if rt.generation && without_meta_and_status(old) != without_meta_and_status(&next) {
         let g = old

@@ -20,6 +20,7 @@ spec:
   - name: v1
     served: true
     storage: true
+    subresources: {status: {}}
     schema:
       openAPIV3Schema:
         type: object
@@ -63,6 +64,10 @@ spec:
                 oneOf:
                 - required: [host]
                 - required: [ip]
+          status:
+            type: object
+            properties:
+              ready: {type: integer, minimum: 0}
 "#;
 
 fn widget(spec: &str) -> String {
@@ -265,6 +270,33 @@ fn unchanged_invalid_values_are_ratcheted_on_update() {
         err.contains("spec.replicas: Invalid value: 2: spec.replicas in body should be less than or equal to 0"),
         "{err}"
     );
+}
+
+#[test]
+fn status_updates_are_validated_against_the_status_schema() {
+    let (_srv, k) = setup();
+    let m = k.write_manifest("w.yaml", &widget("  replicas: 1\n"));
+    k.ok(&["create", "-f", m.to_str().unwrap()]);
+    let patch = |ready: i32| {
+        k.run(&[
+            "patch",
+            "widget",
+            "w",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &format!("{{\"status\":{{\"ready\":{ready}}}}}"),
+        ])
+    };
+    assert!(patch(2).status.success());
+    let out = patch(-1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("The Widget \"w\" is invalid: status.ready: Invalid value: -1: ready in body should be greater than or equal to 0"),
+        "{err}"
+    );
+    assert_eq!(k.get_json(&["widget", "w"])["status"]["ready"], 2);
 }
 
 fn crd_with(schema_spec: &str) -> String {

@@ -15,9 +15,27 @@ use crate::crd_schema::CrdSchema;
 pub fn validate(obj: &Value, old: Option<&Value>, crd: &CrdSchema, errs: &mut super::Errs) {
     let v = Validator { crd, base: None };
     errs.0.extend(v.node(obj, &crd.schema, "", old, true));
-    let lists_ok_before = old.is_none_or(|o| super::lists::check(o, &crd.schema).is_empty());
-    if lists_ok_before {
-        errs.0.extend(super::lists::check(obj, &crd.schema));
+    lists_and_rules(obj, old, crd, errs);
+}
+
+/// Validates an update of `obj`'s status (through `/status`): the status against the schema
+/// of `status`, then the lists and CEL rules of the whole object.
+pub fn validate_status(obj: &Value, old: &Value, crd: &CrdSchema, errs: &mut super::Errs) {
+    if let (Some(status), Some(s)) = (obj.get("status"), crd.schema.pointer("/properties/status")) {
+        let v = Validator {
+            crd,
+            base: Some("status"),
+        };
+        errs.0
+            .extend(v.node(status, s, "", old.get("status"), false));
+    }
+    lists_and_rules(obj, Some(old), crd, errs);
+}
+
+fn lists_and_rules(obj: &Value, old: Option<&Value>, crd: &CrdSchema, errs: &mut super::Errs) {
+    let lists = super::lists::check(obj, &crd.schema);
+    if !lists.is_empty() && old.is_none_or(|o| super::lists::check(o, &crd.schema).is_empty()) {
+        errs.0.extend(lists);
     }
     if crd.has_rules() {
         let blocking = errs.0.iter().any(|(_, r, _)| {

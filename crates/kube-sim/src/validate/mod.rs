@@ -185,6 +185,17 @@ pub fn update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
     finish(rt, new, errs)
 }
 
+/// Validates an update through `/status`: for custom resources the status against its schema
+/// and the object's lists and CEL rules, as the real status strategy does.
+pub fn status_update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
+    let SchemaSource::Crd(schema) = &rt.schema else {
+        return Ok(());
+    };
+    let mut errs = Errs::default();
+    custom::validate_status(new, old, schema, &mut errs);
+    finish(rt, new, errs)
+}
+
 fn finish(rt: &ResourceType, obj: &Value, errs: Errs) -> ApiResult<()> {
     if errs.0.is_empty() {
         return Ok(());
