@@ -219,7 +219,7 @@ impl Validator<'_> {
         let int_float = actual == "integer" && has("number");
         let stringish = matches!(v, Value::String(_) | Value::Array(_));
         if let Some(f) = format {
-            if !stringish && !(has(actual) || inferred == f || float_int || int_float) {
+            if !(stringish || has(actual) || inferred == f || float_int || int_float) {
                 out.push(self.type_invalid(path, inferred, f));
                 return;
             }
