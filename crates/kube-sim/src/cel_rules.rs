@@ -236,7 +236,11 @@ fn position<'b, 'v>(
     let want = cel::Value::try_from(&*args[1])
         .map_err(|_| ExecutionError::function_error("indexOf", "no such overload"))?;
     let mut found = items.iter().enumerate().filter(|(_, x)| **x == want);
-    let i = if last { found.next_back() } else { found.next() };
+    let i = if last {
+        found.next_back()
+    } else {
+        found.next()
+    };
     owned(cel::Value::Int(i.map(|(i, _)| i as i64).unwrap_or(-1)))
 }
 

@@ -58,8 +58,9 @@ fn node(
         None => unchanged_above,
     };
     if let Some(rules) = s.get("x-kubernetes-validations").and_then(Value::as_array) {
+        let mut values = None;
         for rule in rules {
-            evaluate(rule, v, s, path, old, unchanged, crd, out);
+            evaluate(rule, v, s, path, old, unchanged, crd, &mut values, out);
         }
     }
     match v {
@@ -112,6 +113,7 @@ fn evaluate(
     old: Option<&Value>,
     unchanged: bool,
     crd: &CrdSchema,
+    values: &mut Option<(cel::Value, Option<cel::Value>)>,
     out: &mut Vec<Cause>,
 ) {
     let src = text(rule, "rule");
@@ -144,8 +146,15 @@ fn evaluate(
     if !compiled.uses_old_self && unchanged {
         return;
     }
-    let this = cel_rules::to_cel(v, Some(s));
-    let old_self = old.map(|o| cel_rules::to_cel(o, Some(s)));
+    // Converted once per node, for all of its rules.
+    let (this, old_self) = values
+        .get_or_insert_with(|| {
+            (
+                cel_rules::to_cel(v, Some(s)),
+                old.map(|o| cel_rules::to_cel(o, Some(s))),
+            )
+        })
+        .clone();
     let result = cel_rules::run(compiled, this.clone(), old_self.clone(), optional_old);
     match result {
         Ok(cel::Value::Bool(true)) => return,
