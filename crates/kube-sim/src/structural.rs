@@ -58,6 +58,7 @@ fn invariants(s: &Value, lvl: Level, path: &str, out: &mut Vec<Cause>) {
     if !s.is_object() {
         return;
     }
+    pattern(s, path, out);
     let t = ty(s);
     if t == "array" && s.get("items").is_none() {
         out.push(required(format!("{path}.items"), "must be specified"));
@@ -172,6 +173,30 @@ fn resource_meta(s: &Value, path: &str, root: bool, out: &mut Vec<Cause>) {
     }
 }
 
+/// A `pattern` must compile (as an RE2 expression; the `regex` crate's syntax is the same).
+fn pattern(s: &Value, path: &str, out: &mut Vec<Cause>) {
+    let Some(p) = s
+        .get("pattern")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+    else {
+        return;
+    };
+    if let Err(e) = regex::Regex::new(p) {
+        let text = e.to_string();
+        let why = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        out.push(invalid(
+            format!("{path}.pattern"),
+            p,
+            &format!("must be a valid regular expression, but isn't: error parsing regexp: {why}"),
+        ));
+    }
+}
+
 /// The int-or-string exception: `anyOf: [{type: integer}, {type: string}]` exactly.
 fn is_int_or_string_pair(list: Option<&Value>) -> bool {
     list.and_then(Value::as_array).is_some_and(|l| {
@@ -209,6 +234,7 @@ fn nested(v: &Value, path: &str, skip_any_of: bool, out: &mut Vec<Cause>) {
     if !v.is_object() {
         return;
     }
+    pattern(v, path, out);
     junctors(v, path, skip_any_of, out);
     if let Some(items) = v.get("items") {
         nested(items, &format!("{path}.items"), false, out);

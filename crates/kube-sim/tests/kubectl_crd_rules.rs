@@ -317,6 +317,10 @@ fn crds_whose_rules_or_schemas_the_server_refuses_get_422() {
             format!("{p}.properties[spec].properties[replicas].x-kubernetes-validations[0].rule: Invalid value: {{\"Rule\":\"self \\u003e=\",\"Message\":\"replicas may not decrease\",\"MessageExpression\":\"\",\"Reason\":null,\"FieldPath\":\"\",\"OptionalOldSelf\":null}}: compilation failed: "),
         ),
         (
+            CRD.replace("pattern: '^[a-z]+$'", "pattern: '^[a-z+$'"),
+            format!("{p}.properties[spec].properties[name].pattern: Invalid value: \"^[a-z+$\": must be a valid regular expression, but isn't: error parsing regexp: "),
+        ),
+        (
             CRD.replace("fieldPath: .tags", "fieldPath: .nothing"),
             format!("{p}.properties[spec].x-kubernetes-validations[2].fieldPath: Invalid value: \".nothing\": must be a valid path"),
         ),
