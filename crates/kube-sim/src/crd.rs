@@ -79,7 +79,10 @@ pub fn validate(crd: &Value) -> Vec<(String, &'static str, String)> {
     for (i, v) in versions.iter().enumerate() {
         if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
             let path = format!("spec.versions[{i}].schema.openAPIV3Schema");
-            causes.extend(crate::structural::violations(&path, schema));
+            let structural = crate::structural::violations(&path, schema);
+            let more = crate::crd_checks::violations(&path, schema, &structural);
+            causes.extend(structural);
+            causes.extend(more);
         }
     }
     causes
@@ -164,7 +167,7 @@ pub fn types_of(crd: &Value) -> Result<Vec<ResourceType>, ApiError> {
             status: v.pointer("/subresources/status").is_some(),
             scale,
             generation: true,
-            schema: SchemaSource::Crd(Arc::new(schema)),
+            schema: SchemaSource::Crd(Arc::new(crate::crd_schema::CrdSchema::new(schema))),
             preferred: version == storage,
             crd: Some(name.clone()),
             columns,

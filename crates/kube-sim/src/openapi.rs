@@ -69,7 +69,7 @@ fn permissive() -> Value {
 fn schema_of(t: &ResourceType) -> Value {
     let mut s = match &t.schema {
         SchemaSource::Builtin => permissive(),
-        SchemaSource::Crd(s) => (**s).clone(),
+        SchemaSource::Crd(s) => (*s.schema).clone(),
     };
     if !s.is_object() {
         s = permissive();

@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::builtins::{Builtin, BUILTINS};
 
 /// Where the structural information (list types, map types) of a kind comes from.
@@ -13,7 +11,7 @@ pub enum SchemaSource {
     /// A built-in kind: list types come from a table of well-known field names.
     Builtin,
     /// A custom resource: the CRD's `openAPIV3Schema` for this version.
-    Crd(Arc<Value>),
+    Crd(Arc<crate::crd_schema::CrdSchema>),
 }
 
 /// Paths of the `/scale` subresource fields.

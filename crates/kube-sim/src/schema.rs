@@ -33,7 +33,7 @@ impl<'a> Cursor<'a> {
     pub fn root(source: &'a SchemaSource) -> Cursor<'a> {
         match source {
             SchemaSource::Builtin => Cursor::Builtin(""),
-            SchemaSource::Crd(v) => Cursor::Crd(Some(v)),
+            SchemaSource::Crd(v) => Cursor::Crd(Some(&v.schema)),
         }
     }
 

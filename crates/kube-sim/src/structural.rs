@@ -58,6 +58,7 @@ fn invariants(s: &Value, lvl: Level, path: &str, out: &mut Vec<Cause>) {
     if !s.is_object() {
         return;
     }
+    pattern(s, path, out);
     let t = ty(s);
     if t == "array" && s.get("items").is_none() {
         out.push(required(format!("{path}.items"), "must be specified"));
@@ -112,11 +113,86 @@ fn invariants(s: &Value, lvl: Level, path: &str, out: &mut Vec<Cause>) {
         };
         out.push(required(format!("{path}.type"), detail));
     }
+    if lvl == Level::Root || embedded {
+        resource_meta(s, path, lvl == Level::Root, out);
+    }
     if lvl == Level::Root && !t.is_empty() && t != "object" {
         out.push(invalid(
             format!("{path}.type"),
             t,
             "must be object at the root",
+        ));
+    }
+}
+
+/// `kind` and `apiVersion` must be strings, and `metadata` may only restrict `name` and
+/// `generateName` (at the root; embedded resources' metadata is only checked to be an object).
+fn resource_meta(s: &Value, path: &str, root: bool, out: &mut Vec<Cause>) {
+    let Some(props) = s.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for k in ["kind", "apiVersion"] {
+        if let Some(p) = props.get(k) {
+            if ty(p) != "string" {
+                out.push(invalid(
+                    format!("{path}.properties[{k}].type"),
+                    ty(p),
+                    "must be string",
+                ));
+            }
+        }
+    }
+    let Some(meta) = props.get("metadata").and_then(Value::as_object) else {
+        return;
+    };
+    let at = format!("{path}.properties[metadata]");
+    let meta_ty = meta.get("type").and_then(Value::as_str).unwrap_or("");
+    if meta_ty != "object" {
+        out.push(invalid(format!("{at}.type"), meta_ty, "must be object"));
+    }
+    if !root {
+        return;
+    }
+    let names_only = |p: &Value| {
+        p.as_object().is_some_and(|m| {
+            !m.is_empty()
+                && m.keys()
+                    .all(|k| matches!(k.as_str(), "name" | "generateName"))
+        })
+    };
+    let other = meta.iter().any(|(k, v)| match k.as_str() {
+        "type" | "default" => false,
+        "properties" => !names_only(v),
+        _ => !v.is_null(),
+    });
+    if other {
+        out.push(forbidden(
+            at,
+            "must not specify anything other than name and generateName, but metadata is implicitly specified",
+        ));
+    }
+}
+
+/// A `pattern` must compile (as an RE2 expression; the `regex` crate's syntax is the same).
+fn pattern(s: &Value, path: &str, out: &mut Vec<Cause>) {
+    let Some(p) = s
+        .get("pattern")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())
+    else {
+        return;
+    };
+    if let Err(e) = regex::Regex::new(p) {
+        let text = e.to_string();
+        let why = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        out.push(invalid(
+            format!("{path}.pattern"),
+            p,
+            &format!("must be a valid regular expression, but isn't: error parsing regexp: {why}"),
         ));
     }
 }
@@ -158,6 +234,7 @@ fn nested(v: &Value, path: &str, skip_any_of: bool, out: &mut Vec<Cause>) {
     if !v.is_object() {
         return;
     }
+    pattern(v, path, out);
     junctors(v, path, skip_any_of, out);
     if let Some(items) = v.get("items") {
         nested(items, &format!("{path}.items"), false, out);

@@ -160,7 +160,7 @@ fn prune_walk(v: &mut Value, schema: &Value) {
 /// the Kubernetes API types' for built-in kinds.
 pub fn schema_of(rt: &ResourceType) -> Option<std::sync::Arc<Value>> {
     match &rt.schema {
-        SchemaSource::Crd(schema) => Some(schema.clone()),
+        SchemaSource::Crd(schema) => Some(schema.schema.clone()),
         SchemaSource::Builtin => crate::builtin_schema::schema(&rt.group, &rt.version, &rt.kind),
     }
 }

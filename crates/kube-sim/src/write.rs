@@ -357,6 +357,8 @@ pub fn update(
     normalize(rt, &mut next);
     if ctx.subresource != "status" {
         crate::validate::update(rt, old, &next)?;
+    } else {
+        crate::validate::status_update(rt, old, &next)?;
     }
     if rt.generation && spec_changed(rt, old, &next)? {
         let g = old

@@ -1,5 +1,7 @@
 //! Custom resources: the `default`s of the CRD's structural schema, applied to every object
-//! node that is present (a default that is itself an object is then defaulted in turn).
+//! node that is present (a default that is itself an object is then defaulted in turn), and
+//! `null`s where the schema is not nullable replaced by the default or dropped, as the real
+//! server's `Default` and `PruneNonNullableNullsWithoutDefaults` do.
 
 use serde_json::Value;
 
@@ -19,7 +21,18 @@ pub fn apply(obj: &mut Value, schema: &Value) {
     }
 }
 
+/// Whether `v` is a `null` that the schema `s` does not allow.
+fn unwanted_null(v: &Value, s: &Value) -> bool {
+    v.is_null() && s.get("nullable") != Some(&Value::Bool(true))
+}
+
 fn fill(map: &mut serde_json::Map<String, Value>, key: &str, prop: &Value) {
+    if map.get(key).is_some_and(|v| unwanted_null(v, prop)) {
+        match prop.get("default") {
+            Some(d) => map.insert(key.to_string(), d.clone()),
+            None => map.shift_remove(key),
+        };
+    }
     if !map.contains_key(key) {
         match prop.get("default") {
             Some(d) => {
@@ -42,14 +55,20 @@ fn walk(v: &mut Value, schema: &Value) {
                 }
             } else if let Some(extra) = schema.get("additionalProperties").filter(|a| a.is_object())
             {
-                for child in map.values_mut() {
-                    walk(child, extra);
+                let keys: Vec<String> = map.keys().cloned().collect();
+                for k in keys {
+                    fill(map, &k, extra);
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
                 for item in items {
+                    if unwanted_null(item, item_schema) {
+                        if let Some(d) = item_schema.get("default") {
+                            *item = d.clone();
+                        }
+                    }
                     walk(item, item_schema);
                 }
             }
@@ -77,7 +96,7 @@ mod tests {
             }}
         }});
         let mut obj = json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a"},
-            "spec": {"replicas": 3, "listeners": [{"name": "plain"}, {"tls": true}]}});
+            "spec": {"replicas": 3, "listeners": [{"name": "plain"}, {"tls": true}], "absent": null}});
         super::apply(&mut obj, &schema);
         assert_eq!(
             obj["spec"],

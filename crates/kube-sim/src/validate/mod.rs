@@ -6,9 +6,13 @@
 
 mod config;
 mod custom;
+mod formats;
+mod gofmt;
 mod immutable;
+mod lists;
 mod meta;
 mod pod;
+mod rules;
 mod service;
 mod workloads;
 
@@ -119,6 +123,36 @@ impl Errs {
     }
 }
 
+/// A JSON value as Go prints it as the bad value of a field error.
+pub fn go_value(v: &Value) -> String {
+    gofmt::value(v)
+}
+
+/// A JSON value as Go's `json.Marshal` prints it.
+pub fn go_json(v: &Value) -> String {
+    gofmt::json(v)
+}
+
+/// The causes of a CRD schema `default` that does not validate against the schema `s` of its
+/// node (value validations, then CEL rules), reported below `at`.
+pub fn default_causes(
+    d: &Value,
+    s: &Value,
+    crd: &crate::crd_schema::CrdSchema,
+    at: &str,
+) -> Vec<Cause> {
+    let errs = custom::validate_default(d, s, crd, at);
+    if !errs.is_empty() {
+        return errs;
+    }
+    rules::check_at(d, s, at, crd)
+}
+
+/// A CEL rule's `fieldPath` (`.spec.x`, `['a.b']`) as a dotted field path.
+pub fn normalize_field_path(p: &str) -> String {
+    rules::normalize_field_path(p)
+}
+
 /// Go's `%q` of a string.
 pub fn q(s: &str) -> String {
     format!("{s:?}")
@@ -132,7 +166,7 @@ fn text<'a>(m: &'a Map<String, Value>, key: &str) -> &'a str {
 /// Validates a new object of a built-in kind (custom resources are checked against their
 /// schema elsewhere).
 pub fn create(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
-    let errs = object(rt, obj);
+    let errs = object(rt, obj, None);
     finish(rt, obj, errs)
 }
 
@@ -141,7 +175,7 @@ pub fn update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
     let mut changed = Errs::default();
     meta::finalizers_update(old, new, &mut changed);
     immutable::check(rt, old, new, &mut changed);
-    let mut errs = object(rt, new);
+    let mut errs = object(rt, new, Some(old));
     // The real validators check workloads and role bindings before their immutable fields,
     // everything else after.
     if matches!(rt.group.as_str(), "apps" | "rbac.authorization.k8s.io") {
@@ -150,6 +184,17 @@ pub fn update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
         changed.0.extend(errs.0);
         errs = changed;
     }
+    finish(rt, new, errs)
+}
+
+/// Validates an update through `/status`: for custom resources the status against its schema
+/// and the object's lists and CEL rules, as the real status strategy does.
+pub fn status_update(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<()> {
+    let SchemaSource::Crd(schema) = &rt.schema else {
+        return Ok(());
+    };
+    let mut errs = Errs::default();
+    custom::validate_status(new, old, schema, &mut errs);
     finish(rt, new, errs)
 }
 
@@ -164,13 +209,13 @@ fn finish(rt: &ResourceType, obj: &Value, errs: Errs) -> ApiResult<()> {
     Err(ApiError::invalid(&rt.group, &rt.kind, name, &errs.0))
 }
 
-fn object(rt: &ResourceType, obj: &Value) -> Errs {
+fn object(rt: &ResourceType, obj: &Value, old: Option<&Value>) -> Errs {
     let mut errs = Errs::default();
     if let Some(m) = obj.get("metadata").and_then(Value::as_object) {
         meta::object_meta(m, "metadata", &mut errs);
     }
     if let SchemaSource::Crd(schema) = &rt.schema {
-        custom::validate(obj, schema, &mut errs);
+        custom::validate(obj, old, schema, &mut errs);
         return errs;
     }
     let Some(o) = obj.as_object() else {
