@@ -100,7 +100,14 @@ impl ApiError {
 
     /// 422 Invalid with field causes `(field, reason, message)`.
     pub fn invalid(group: &str, kind: &str, name: &str, causes: &[(String, &str, String)]) -> Self {
-        let list: Vec<String> = causes.iter().map(|(f, _, m)| format!("{f}: {m}")).collect();
+        // The message lists each distinct error once, as Go's
+        // ErrorList.ToAggregate does; the causes keep every one.
+        let mut list: Vec<String> = Vec::with_capacity(causes.len());
+        for line in causes.iter().map(|(f, _, m)| format!("{f}: {m}")) {
+            if !list.contains(&line) {
+                list.push(line);
+            }
+        }
         let message = if list.len() == 1 {
             format!(
                 "{kind}.{} \"{name}\" is invalid: {}",
@@ -228,4 +235,47 @@ pub fn success_status(group: &str, plural: &str, name: &str, uid: &str) -> Value
     let mut d = details(group, plural, name);
     d["uid"] = json!(uid);
     json!({ "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": d })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_lists_each_distinct_error_once_and_keeps_every_cause() {
+        let dup = (
+            "spec".to_string(),
+            "FieldValueInvalid",
+            "Invalid value: 1: too small".to_string(),
+        );
+        let other = (
+            "spec.b".to_string(),
+            "FieldValueRequired",
+            "Required value".to_string(),
+        );
+        let e = ApiError::invalid("example.com", "Widget", "w", &[dup.clone(), dup.clone()]);
+        assert_eq!(
+            e.message,
+            "Widget.example.com \"w\" is invalid: spec: Invalid value: 1: too small"
+        );
+        assert_eq!(
+            e.details.as_ref().unwrap()["causes"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        let e = ApiError::invalid("", "Pod", "p", &[dup.clone(), other, dup]);
+        assert_eq!(
+            e.message,
+            "Pod \"p\" is invalid: [spec: Invalid value: 1: too small, spec.b: Required value]"
+        );
+        assert_eq!(
+            e.details.as_ref().unwrap()["causes"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+    }
 }
