@@ -112,7 +112,7 @@ pub fn load_with(
     let model = decode::decode(&raw, vars, &mut diags);
     let secrets = SecretStore::new(&model.secrets);
     diags.extend(secrets.check_sources(&model.secrets));
-    let mut expanded = expand::expand(&model, &raw, &mut diags);
+    let mut expanded = expand::expand(&model, &mut raw, &mut diags);
     check_depends_on(&model, &expanded, &mut diags);
     diags.extend(policy::check(&model, &expanded, options.strict));
     if !diags.iter().any(|d| d.severity == Severity::Error) {

@@ -156,9 +156,13 @@ fn parse_documents(raw: &RawStack, file: usize, diags: &mut Vec<Diagnostic>) -> 
     out
 }
 
-/// One document as JSON. Read as a YAML value first: its mappings refuse
-/// duplicate keys, as the API server's strict decoding does.
+/// One document as JSON: straight from YAML when it is of the common kind,
+/// otherwise read as a YAML value first (its mappings refuse duplicate keys,
+/// as the API server's strict decoding does, and its errors are worded).
 fn parse_one(chunk: &str) -> Result<Value, serde_norway::Error> {
+    if let Some(v) = super::yaml_json::read(chunk) {
+        return Ok(v);
+    }
     serde_norway::from_str::<serde_norway::Value>(chunk)
         .and_then(|y| serde_json::to_value(&y).map_err(serde::ser::Error::custom))
 }
@@ -345,13 +349,7 @@ fn check_object(
 /// Records the CRDs that manifests install, before anything asks for them.
 pub(super) fn register_providers(b: &mut Builder) {
     for m in &b.model.manifests {
-        for d in b
-            .raw
-            .manifest_docs
-            .get(&m.common.address)
-            .into_iter()
-            .flatten()
-        {
+        for d in b.manifest_docs.get(&m.common.address).into_iter().flatten() {
             if d.value["kind"] == "CustomResourceDefinition" {
                 let cluster = d.value["spec"]["scope"] == "Cluster";
                 b.crd_scopes.insert(
@@ -395,10 +393,8 @@ pub(super) fn expand_manifests(b: &mut Builder) {
         let start = b.out.resources.len();
         let deps = b.component_deps(&m.common);
         let docs = b
-            .raw
             .manifest_docs
-            .get(&m.common.address)
-            .cloned()
+            .remove(&m.common.address)
             .unwrap_or_default();
         let mut addrs = Vec::new();
         for d in docs {

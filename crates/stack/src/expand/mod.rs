@@ -9,6 +9,7 @@ mod kube_vip;
 pub(crate) mod manifests;
 mod presets;
 mod scope;
+mod yaml_json;
 
 pub use manifests::read_manifest_files;
 pub use scope::Scope;
@@ -57,6 +58,9 @@ pub(crate) struct Builder<'a> {
     pub crd_scopes: HashMap<(String, String), bool>,
     /// Object identity -> address, to catch two components making one object.
     identities: HashMap<String, (Address, Span)>,
+    /// The documents of each `[manifest.*]` component, taken from the raw
+    /// stack so that expansion moves them into resources instead of copying.
+    pub manifest_docs: HashMap<String, Vec<crate::load::ManifestDoc>>,
 }
 
 impl<'a> Builder<'a> {
@@ -253,8 +257,11 @@ pub fn merge(base: &mut Value, over: &Value) {
     }
 }
 
-/// Expands a decoded stack.
-pub fn expand(model: &StackModel, raw: &RawStack, diags: &mut Vec<Diagnostic>) -> Expanded {
+/// Expands a decoded stack. The manifest documents of `raw` move into the
+/// resources.
+pub fn expand(model: &StackModel, raw: &mut RawStack, diags: &mut Vec<Diagnostic>) -> Expanded {
+    let manifest_docs = std::mem::take(&mut raw.manifest_docs);
+    let raw = &*raw;
     let scope = Scope::new(model, raw);
     scope.check_refs(model, diags);
     scope.check_cycles(model, diags);
@@ -272,6 +279,7 @@ pub fn expand(model: &StackModel, raw: &RawStack, diags: &mut Vec<Diagnostic>) -
         served_kinds: Vec::new(),
         crd_scopes: HashMap::new(),
         identities: HashMap::new(),
+        manifest_docs,
     };
     hosts::expand_nodes(&mut b);
     hosts::expand_k3s(&mut b);
