@@ -154,19 +154,27 @@ pub async fn refresh(
             Ok(r) => r,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         };
-        for ((address, prior), result) in items.into_iter().zip(results) {
+        // Comparing is CPU work per resource: spread it over every core.
+        let lineage = &state.lineage;
+        let compared = crate::parallel::map(
+            items.into_iter().zip(results).collect(),
+            |((address, prior), result)| {
+                let result = result.map(|seen| seen.map(|seen| compare(lineage, &prior, seen)));
+                (address, prior.rtype, result)
+            },
+        );
+        for (address, rtype, result) in compared {
             match result {
                 Err(e) => report.errors.push((address, e.message)),
                 Ok(None) => {
                     report.observed.insert(address.clone(), None);
                     report.drift.push(ResourceDrift {
                         address,
-                        rtype: prior.rtype,
+                        rtype,
                         kind: DriftKind::Missing,
                     });
                 }
-                Ok(Some(seen)) => {
-                    let (attributes, mut fields) = compare(&state.lineage, &prior, seen);
+                Ok(Some((attributes, mut fields))) => {
                     if let Some(skip) = ignored.get(&address) {
                         for f in &mut fields {
                             f.ignored = skip.iter().any(|p| f.path.starts_with(p));
@@ -175,7 +183,7 @@ pub async fn refresh(
                     if !fields.is_empty() {
                         report.drift.push(ResourceDrift {
                             address: address.clone(),
-                            rtype: prior.rtype,
+                            rtype,
                             kind: DriftKind::Changed { fields },
                         });
                     }
