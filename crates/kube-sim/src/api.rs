@@ -112,7 +112,10 @@ fn route(sim: &Arc<Sim>, req: &Request, server_address: &str) -> ApiResult<Respo
                 None => web::json(200, &discovery::api_group_list(&st.registry)),
             });
         }
-        "/openapi/v3" if get => return Ok(web::json(200, &openapi::index(&sim.state().registry))),
+        "/openapi/v3" if get => {
+            let index = openapi::index(&sim.state().registry, sim.config.version);
+            return Ok(web::json(200, &index));
+        }
         "/openapi/v2" => return Err(ApiError::no_route()),
         _ => {}
     }
@@ -125,7 +128,7 @@ fn route(sim: &Arc<Sim>, req: &Request, server_address: &str) -> ApiResult<Respo
         };
         let doc = openapi::document(&sim.state().registry, g, v, sim.config.version)
             .ok_or_else(ApiError::no_route)?;
-        return Ok(web::json(200, &doc));
+        return Ok(web::json_bytes(200, doc));
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     if get {

@@ -70,8 +70,33 @@ pub fn schema(group: &str, version: &str, kind: &str) -> Option<Arc<Value>> {
         .iter()
         .position(|(g, v, k)| *g == group && *v == version && *k == kind)?;
     SCHEMAS[i]
-        .get_or_init(|| generate(group, version, kind).map(Arc::new))
+        .get_or_init(|| visit_kind(group, version, kind, &mut Inline).map(Arc::new))
         .clone()
+}
+
+/// Something done with the Rust type of a built-in kind (see [`visit_kind`]).
+pub trait KindVisitor {
+    /// What a visit gives.
+    type Output;
+    /// Visits the type `T` of the kind.
+    fn visit<T: JsonSchema>(&mut self) -> Self::Output;
+}
+
+/// Generates a kind's structural schema: inline, without descriptions.
+struct Inline;
+
+impl KindVisitor for Inline {
+    type Output = Value;
+    fn visit<T: JsonSchema>(&mut self) -> Value {
+        of::<T>()
+    }
+}
+
+/// Whether built-in `group/version` `kind` has a Rust type here.
+pub fn known(group: &str, version: &str, kind: &str) -> bool {
+    KINDS
+        .iter()
+        .any(|(g, v, k)| *g == group && *v == version && *k == kind)
 }
 
 fn of<T: JsonSchema>() -> Value {
@@ -102,56 +127,79 @@ fn strip_descriptions(v: &mut Value) {
     }
 }
 
-fn generate(group: &str, version: &str, kind: &str) -> Option<Value> {
+/// Calls `visitor` with the Rust type of built-in `group/version` `kind`, or returns `None` for
+/// kinds without one here.
+pub fn visit_kind<V: KindVisitor>(
+    group: &str,
+    version: &str,
+    kind: &str,
+    visitor: &mut V,
+) -> Option<V::Output> {
     Some(match (group, version, kind) {
-        ("", "v1", "Namespace") => of::<core::v1::Namespace>(),
-        ("", "v1", "ConfigMap") => of::<core::v1::ConfigMap>(),
-        ("", "v1", "Secret") => of::<core::v1::Secret>(),
-        ("", "v1", "Service") => of::<core::v1::Service>(),
-        ("", "v1", "ServiceAccount") => of::<core::v1::ServiceAccount>(),
-        ("", "v1", "PersistentVolumeClaim") => of::<core::v1::PersistentVolumeClaim>(),
-        ("", "v1", "Node") => of::<core::v1::Node>(),
-        ("", "v1", "Pod") => of::<core::v1::Pod>(),
-        ("", "v1", "Event") => of::<core::v1::Event>(),
-        ("apps", "v1", "Deployment") => of::<apps::v1::Deployment>(),
-        ("apps", "v1", "StatefulSet") => of::<apps::v1::StatefulSet>(),
-        ("apps", "v1", "DaemonSet") => of::<apps::v1::DaemonSet>(),
-        ("apps", "v1", "ReplicaSet") => of::<apps::v1::ReplicaSet>(),
-        ("batch", "v1", "Job") => of::<batch::v1::Job>(),
-        ("batch", "v1", "CronJob") => of::<batch::v1::CronJob>(),
+        ("", "v1", "Namespace") => visitor.visit::<core::v1::Namespace>(),
+        ("", "v1", "ConfigMap") => visitor.visit::<core::v1::ConfigMap>(),
+        ("", "v1", "Secret") => visitor.visit::<core::v1::Secret>(),
+        ("", "v1", "Service") => visitor.visit::<core::v1::Service>(),
+        ("", "v1", "ServiceAccount") => visitor.visit::<core::v1::ServiceAccount>(),
+        ("", "v1", "PersistentVolumeClaim") => visitor.visit::<core::v1::PersistentVolumeClaim>(),
+        ("", "v1", "Node") => visitor.visit::<core::v1::Node>(),
+        ("", "v1", "Pod") => visitor.visit::<core::v1::Pod>(),
+        ("", "v1", "Event") => visitor.visit::<core::v1::Event>(),
+        ("apps", "v1", "Deployment") => visitor.visit::<apps::v1::Deployment>(),
+        ("apps", "v1", "StatefulSet") => visitor.visit::<apps::v1::StatefulSet>(),
+        ("apps", "v1", "DaemonSet") => visitor.visit::<apps::v1::DaemonSet>(),
+        ("apps", "v1", "ReplicaSet") => visitor.visit::<apps::v1::ReplicaSet>(),
+        ("batch", "v1", "Job") => visitor.visit::<batch::v1::Job>(),
+        ("batch", "v1", "CronJob") => visitor.visit::<batch::v1::CronJob>(),
         ("autoscaling", "v2", "HorizontalPodAutoscaler") => {
-            of::<autoscaling::v2::HorizontalPodAutoscaler>()
+            visitor.visit::<autoscaling::v2::HorizontalPodAutoscaler>()
         }
         ("autoscaling", "v1", "HorizontalPodAutoscaler") => {
-            of::<autoscaling::v1::HorizontalPodAutoscaler>()
+            visitor.visit::<autoscaling::v1::HorizontalPodAutoscaler>()
         }
-        ("policy", "v1", "PodDisruptionBudget") => of::<policy::v1::PodDisruptionBudget>(),
-        ("storage.k8s.io", "v1", "StorageClass") => of::<storage::v1::StorageClass>(),
-        ("coordination.k8s.io", "v1", "Lease") => of::<coordination::v1::Lease>(),
-        ("rbac.authorization.k8s.io", "v1", "Role") => of::<rbac::v1::Role>(),
-        ("rbac.authorization.k8s.io", "v1", "RoleBinding") => of::<rbac::v1::RoleBinding>(),
-        ("rbac.authorization.k8s.io", "v1", "ClusterRole") => of::<rbac::v1::ClusterRole>(),
+        ("policy", "v1", "PodDisruptionBudget") => {
+            visitor.visit::<policy::v1::PodDisruptionBudget>()
+        }
+        ("storage.k8s.io", "v1", "StorageClass") => visitor.visit::<storage::v1::StorageClass>(),
+        ("coordination.k8s.io", "v1", "Lease") => visitor.visit::<coordination::v1::Lease>(),
+        ("rbac.authorization.k8s.io", "v1", "Role") => visitor.visit::<rbac::v1::Role>(),
+        ("rbac.authorization.k8s.io", "v1", "RoleBinding") => {
+            visitor.visit::<rbac::v1::RoleBinding>()
+        }
+        ("rbac.authorization.k8s.io", "v1", "ClusterRole") => {
+            visitor.visit::<rbac::v1::ClusterRole>()
+        }
         ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => {
-            of::<rbac::v1::ClusterRoleBinding>()
+            visitor.visit::<rbac::v1::ClusterRoleBinding>()
         }
-        ("networking.k8s.io", "v1", "NetworkPolicy") => of::<networking::v1::NetworkPolicy>(),
-        ("networking.k8s.io", "v1", "Ingress") => of::<networking::v1::Ingress>(),
-        ("scheduling.k8s.io", "v1", "PriorityClass") => of::<scheduling::v1::PriorityClass>(),
-        ("", "v1", "ResourceQuota") => of::<core::v1::ResourceQuota>(),
-        ("", "v1", "LimitRange") => of::<core::v1::LimitRange>(),
-        ("", "v1", "PersistentVolume") => of::<core::v1::PersistentVolume>(),
-        ("", "v1", "Endpoints") => of::<core::v1::Endpoints>(),
-        ("discovery.k8s.io", "v1", "EndpointSlice") => of::<discovery::v1::EndpointSlice>(),
-        ("networking.k8s.io", "v1", "IngressClass") => of::<networking::v1::IngressClass>(),
+        ("networking.k8s.io", "v1", "NetworkPolicy") => {
+            visitor.visit::<networking::v1::NetworkPolicy>()
+        }
+        ("networking.k8s.io", "v1", "Ingress") => visitor.visit::<networking::v1::Ingress>(),
+        ("scheduling.k8s.io", "v1", "PriorityClass") => {
+            visitor.visit::<scheduling::v1::PriorityClass>()
+        }
+        ("", "v1", "ResourceQuota") => visitor.visit::<core::v1::ResourceQuota>(),
+        ("", "v1", "LimitRange") => visitor.visit::<core::v1::LimitRange>(),
+        ("", "v1", "PersistentVolume") => visitor.visit::<core::v1::PersistentVolume>(),
+        ("", "v1", "Endpoints") => visitor.visit::<core::v1::Endpoints>(),
+        ("discovery.k8s.io", "v1", "EndpointSlice") => {
+            visitor.visit::<discovery::v1::EndpointSlice>()
+        }
+        ("networking.k8s.io", "v1", "IngressClass") => {
+            visitor.visit::<networking::v1::IngressClass>()
+        }
         ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration") => {
-            of::<admissionregistration::v1::ValidatingWebhookConfiguration>()
+            visitor.visit::<admissionregistration::v1::ValidatingWebhookConfiguration>()
         }
         ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration") => {
-            of::<admissionregistration::v1::MutatingWebhookConfiguration>()
+            visitor.visit::<admissionregistration::v1::MutatingWebhookConfiguration>()
         }
-        ("apiregistration.k8s.io", "v1", "APIService") => of::<apiregistration::v1::APIService>(),
-        ("storage.k8s.io", "v1", "CSIDriver") => of::<storage::v1::CSIDriver>(),
-        ("node.k8s.io", "v1", "RuntimeClass") => of::<node::v1::RuntimeClass>(),
+        ("apiregistration.k8s.io", "v1", "APIService") => {
+            visitor.visit::<apiregistration::v1::APIService>()
+        }
+        ("storage.k8s.io", "v1", "CSIDriver") => visitor.visit::<storage::v1::CSIDriver>(),
+        ("node.k8s.io", "v1", "RuntimeClass") => visitor.visit::<node::v1::RuntimeClass>(),
         _ => return None,
     })
 }

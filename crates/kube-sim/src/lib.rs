@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod builtin_openapi;
 pub mod builtin_schema;
 mod builtins;
 pub mod cel_rules;

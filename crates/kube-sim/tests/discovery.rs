@@ -104,7 +104,17 @@ async fn openapi_v3_documents_carry_kinds_and_crd_schemas() {
         .values()
         .find(|s| s["x-kubernetes-group-version-kind"][0]["kind"] == "ConfigMap")
         .unwrap();
-    assert_eq!(cm["x-kubernetes-preserve-unknown-fields"], true);
+    assert_eq!(
+        cm["properties"]["data"]["additionalProperties"]["type"], "string",
+        "the built-in kind's real definition is served"
+    );
+    assert_eq!(
+        cm["properties"]["metadata"]["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    let core_url = paths["api/v1"]["serverRelativeURL"].as_str().unwrap();
+    let again = json(&get_accept(&srv, core_url, "application/json").await);
+    assert_eq!(again, core, "the hashed URL serves the same document");
 
     let v2 = get_accept(&srv, "/openapi/v2", "application/json").await;
     assert_eq!(v2.status, 404);
