@@ -8,6 +8,9 @@ use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
+use k8s_openapi::api::authorization::v1 as authorization;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
+
 use crate::builtin_schema::{visit_kind, KindVisitor};
 
 /// Registers a kind's type (and every type it uses) with the generator; gives the kind's
@@ -35,7 +38,9 @@ pub fn components(
     let mut names = vec![];
     for kind in kinds {
         let mut register = Register(&mut generator);
-        if let Some(name) = visit_kind(group, version, kind, &mut register) {
+        let name = visit_kind(group, version, kind, &mut register)
+            .or_else(|| visit_other_kind(group, version, kind, &mut register));
+        if let Some(name) = name {
             names.push((kind.to_string(), name));
         }
     }
@@ -52,6 +57,28 @@ pub fn components(
     scalar_unions(&mut schemas);
     schemas.sort_keys();
     (schemas, names)
+}
+
+/// Served kinds whose bodies field validation does not check against a schema (so they are
+/// not in `builtin_schema`), but whose definitions `kubectl explain` shows.
+fn visit_other_kind<V: KindVisitor>(
+    group: &str,
+    version: &str,
+    kind: &str,
+    visitor: &mut V,
+) -> Option<V::Output> {
+    Some(match (group, version, kind) {
+        ("apiextensions.k8s.io", "v1", "CustomResourceDefinition") => {
+            visitor.visit::<apiextensions::CustomResourceDefinition>()
+        }
+        ("authorization.k8s.io", "v1", "SelfSubjectAccessReview") => {
+            visitor.visit::<authorization::SelfSubjectAccessReview>()
+        }
+        ("authorization.k8s.io", "v1", "SelfSubjectRulesReview") => {
+            visitor.visit::<authorization::SelfSubjectRulesReview>()
+        }
+        _ => return None,
+    })
 }
 
 /// k8s-openapi requires every kind's `metadata` (its Rust field is not optional); the real

@@ -134,6 +134,26 @@ fn explain_works_for_configmaps_and_autoscaling_v2() {
 }
 
 #[test]
+fn explain_follows_recursive_definitions_of_crds() {
+    let srv = server();
+    let k = Kubectl::new(&srv);
+    let out = k.ok(&[
+        "explain",
+        "customresourcedefinitions.spec.versions.schema.openAPIV3Schema.properties",
+    ]);
+    assert!(out.contains("GROUP:      apiextensions.k8s.io"), "{out}");
+    assert!(
+        out.contains("FIELD: properties <map[string]JSONSchemaProps>"),
+        "{out}"
+    );
+    assert_eq!(
+        field_type(&out, "x-kubernetes-list-type"),
+        Some("<string>"),
+        "{out}"
+    );
+}
+
+#[test]
 fn explain_recursive_prints_the_whole_tree_of_a_small_kind() {
     let srv = server();
     let k = Kubectl::new(&srv);
