@@ -52,6 +52,7 @@ pub mod write;
 
 mod handle;
 pub mod traffic;
+pub mod typecheck;
 
 pub use config::{FaultConfig, SimConfig};
 pub use handle::SimServer;
