@@ -149,7 +149,7 @@ fn kubectl_writes_with_wrong_types_fail_like_the_real_decoder() {
     // A ConfigMap value that is a number.
     let cm = k.write_manifest(
         "cm.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  n: 5\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  count: 5\n",
     );
     let cm = cm.to_str().unwrap();
     let err = k.fails(&["create", "-f", cm]);
@@ -160,7 +160,7 @@ fn kubectl_writes_with_wrong_types_fail_like_the_real_decoder() {
     let err = k.fails(&["apply", "--server-side", "-f", cm]);
     assert_eq!(
         err.trim(),
-        "Error from server: failed to create typed patch object (default/c; /v1, Kind=ConfigMap): .data.n: expected string, got &value.valueUnstructured{Value:5}"
+        "Error from server: failed to create typed patch object (default/c; /v1, Kind=ConfigMap): .data.count: expected string, got &value.valueUnstructured{Value:5}"
     );
 }
 
