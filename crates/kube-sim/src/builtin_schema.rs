@@ -156,7 +156,9 @@ fn generate(group: &str, version: &str, kind: &str, inline: bool) -> Option<Valu
         ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration") => {
             of::<admissionregistration::v1::MutatingWebhookConfiguration>(inline)
         }
-        ("apiregistration.k8s.io", "v1", "APIService") => of::<apiregistration::v1::APIService>(inline),
+        ("apiregistration.k8s.io", "v1", "APIService") => {
+            of::<apiregistration::v1::APIService>(inline)
+        }
         ("storage.k8s.io", "v1", "CSIDriver") => of::<storage::v1::CSIDriver>(inline),
         ("node.k8s.io", "v1", "RuntimeClass") => of::<node::v1::RuntimeClass>(inline),
         _ => return None,

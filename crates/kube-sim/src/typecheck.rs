@@ -18,19 +18,35 @@ use crate::web::Request;
 /// String fields whose Go type is a named string type, as (struct, field, Go type).
 const NAMED_STRINGS: &[(&str, &str, &str)] = &[
     ("Container", "imagePullPolicy", "v1.PullPolicy"),
-    ("Container", "terminationMessagePolicy", "v1.TerminationMessagePolicy"),
+    (
+        "Container",
+        "terminationMessagePolicy",
+        "v1.TerminationMessagePolicy",
+    ),
     ("ContainerPort", "protocol", "v1.Protocol"),
     ("ServicePort", "protocol", "v1.Protocol"),
     ("ServiceSpec", "type", "v1.ServiceType"),
     ("ServiceSpec", "sessionAffinity", "v1.ServiceAffinity"),
-    ("ServiceSpec", "externalTrafficPolicy", "v1.ServiceExternalTrafficPolicy"),
-    ("ServiceSpec", "internalTrafficPolicy", "v1.ServiceInternalTrafficPolicy"),
+    (
+        "ServiceSpec",
+        "externalTrafficPolicy",
+        "v1.ServiceExternalTrafficPolicy",
+    ),
+    (
+        "ServiceSpec",
+        "internalTrafficPolicy",
+        "v1.ServiceInternalTrafficPolicy",
+    ),
     ("ServiceSpec", "ipFamilyPolicy", "v1.IPFamilyPolicy"),
     ("PodSpec", "restartPolicy", "v1.RestartPolicy"),
     ("PodSpec", "dnsPolicy", "v1.DNSPolicy"),
     ("PodSpec", "preemptionPolicy", "v1.PreemptionPolicy"),
     ("DeploymentStrategy", "type", "v1.DeploymentStrategyType"),
-    ("StatefulSetSpec", "podManagementPolicy", "v1.PodManagementPolicyType"),
+    (
+        "StatefulSetSpec",
+        "podManagementPolicy",
+        "v1.PodManagementPolicyType",
+    ),
     ("CronJobSpec", "concurrencyPolicy", "v1.ConcurrencyPolicy"),
     ("Secret", "type", "v1.SecretType"),
     ("ObjectMeta", "uid", "types.UID"),
@@ -409,11 +425,9 @@ fn convert_error(t: &Types, i: usize, v: &Value) -> Option<String> {
     let unrecognized = || Some(format!("unrecognized type: {}", t.go(i)));
     match (&t.nodes[i], v) {
         (Ty::Str(_), Value::String(_)) | (Ty::Bool, Value::Bool(_)) | (Ty::Any, _) => None,
-        (Ty::Str(_), Value::Number(_)) => Some(format!(
-            "cannot convert {} to {}",
-            reflect_kind(v),
-            t.go(i)
-        )),
+        (Ty::Str(_), Value::Number(_)) => {
+            Some(format!("cannot convert {} to {}", reflect_kind(v), t.go(i)))
+        }
         (Ty::Int(_), Value::Number(n)) => match n.as_f64() {
             Some(f) if n.is_f64() && f.trunc() != f => {
                 Some(format!("cannot convert float64 to {}", t.go(i)))
@@ -427,10 +441,9 @@ fn convert_error(t: &Types, i: usize, v: &Value) -> Option<String> {
             Ty::List(item) => items.iter().find_map(|it| convert_error(t, *item, it)),
             _ => None,
         },
-        (Ty::Bytes | Ty::List(_), other) => Some(format!(
-            "cannot restore slice from {}",
-            reflect_kind(other)
-        )),
+        (Ty::Bytes | Ty::List(_), other) => {
+            Some(format!("cannot restore slice from {}", reflect_kind(other)))
+        }
         (Ty::Map(val), Value::Object(m)) => m.values().find_map(|it| convert_error(t, *val, it)),
         (Ty::Map(_), other) => Some(format!("cannot restore map from {}", reflect_kind(other))),
         (Ty::Struct { fields, .. }, Value::Object(m)) => m
@@ -449,7 +462,14 @@ fn convert_error(t: &Types, i: usize, v: &Value) -> Option<String> {
 
 /// structured-merge-diff's validation errors of the applied configuration `v` against type
 /// `i`, each `path: message`; `field` is the name of the field `v` is the value of.
-fn smd_errors(t: &Types, i: usize, v: &Value, field: &str, path: &mut String, out: &mut Vec<String>) {
+fn smd_errors(
+    t: &Types,
+    i: usize,
+    v: &Value,
+    field: &str,
+    path: &mut String,
+    out: &mut Vec<String>,
+) {
     if v.is_null() {
         return;
     }
@@ -579,7 +599,11 @@ fn go_json(v: &Value) -> String {
             Value::Object(m) => {
                 let mut keys: Vec<&String> = m.keys().collect();
                 keys.sort();
-                Value::Object(keys.into_iter().map(|k| (k.clone(), sorted(&m[k]))).collect())
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&m[k])))
+                        .collect(),
+                )
             }
             Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
             other => other.clone(),
@@ -612,7 +636,8 @@ mod tests {
             decode(&t, json!({"spec": {"replicas": "three"}})).unwrap(),
             "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
         );
-        let ports = json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "ports": "80"}]}}}});
+        let ports =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "ports": "80"}]}}}});
         assert_eq!(
             decode(&t, ports).unwrap(),
             "json: cannot unmarshal string into Go struct field Container.spec.template.spec.containers.ports of type []v1.ContainerPort"
@@ -651,6 +676,9 @@ mod tests {
             convert_error(&t, 0, &json!({"spec": {"replicas": "three"}})).unwrap(),
             "unrecognized type: int32"
         );
-        assert_eq!(go_plain(&json!({"spec": {"replicas": "three", "a": [1, 2]}})), "map[spec:map[a:[1 2] replicas:three]]");
+        assert_eq!(
+            go_plain(&json!({"spec": {"replicas": "three", "a": [1, 2]}})),
+            "map[spec:map[a:[1 2] replicas:three]]"
+        );
     }
 }

@@ -104,7 +104,10 @@ fn kubectl_writes_with_wrong_types_fail_like_the_real_decoder() {
         "-p",
         r#"{"spec":{"replicas":"three"}}"#,
     ]);
-    assert!(err.contains("is invalid: patch: Invalid value: \"{"), "{err}");
+    assert!(
+        err.contains("is invalid: patch: Invalid value: \"{"),
+        "{err}"
+    );
     assert!(
         err.trim().ends_with("json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"),
         "{err}"
@@ -117,7 +120,10 @@ fn kubectl_writes_with_wrong_types_fail_like_the_real_decoder() {
         err.contains(r#"is invalid: patch: Invalid value: "map[metadata:map[annotations:map[kubectl.kubernetes.io/last-applied-configuration:"#),
         "{err}"
     );
-    assert!(err.trim().ends_with("]]\": unrecognized type: int32"), "{err}");
+    assert!(
+        err.trim().ends_with("]]\": unrecognized type: int32"),
+        "{err}"
+    );
 
     // Server-side apply: structured-merge-diff's error, a 500 without a reason.
     let err = k.fails(&["apply", "--server-side", "-f", bad]);
@@ -203,7 +209,11 @@ async fn status_codes_and_reasons_of_type_errors() {
         r#"{"spec":{"paused":"yes"}}"#,
     )
     .await;
-    assert_eq!((code, st["reason"].as_str()), (422, Some("Invalid")), "{st}");
+    assert_eq!(
+        (code, st["reason"].as_str()),
+        (422, Some("Invalid")),
+        "{st}"
+    );
     let msg = st["message"].as_str().unwrap();
     assert!(msg.starts_with(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":\\\"apps/v1\\\",\\\"kind\\\":\\\"Deployment\\\",\\\"metadata\\\":{"), "{msg}");
     assert!(msg.ends_with("\": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool"), "{msg}");
