@@ -74,6 +74,13 @@ pub fn schema(group: &str, version: &str, kind: &str) -> Option<Arc<Value>> {
         .clone()
 }
 
+/// The schema of built-in `group/version` `kind` with every API type as a named definition
+/// under `$defs` (`io.k8s.api.apps.v1.DeploymentSpec`, ...), for messages that name Go types.
+/// Not cached: callers compile it once.
+pub fn named_schema(group: &str, version: &str, kind: &str) -> Option<Value> {
+    visit_kind(group, version, kind, &mut Named)
+}
+
 /// Something done with the Rust type of a built-in kind (see [`visit_kind`]).
 pub trait KindVisitor {
     /// What a visit gives.
@@ -88,7 +95,17 @@ struct Inline;
 impl KindVisitor for Inline {
     type Output = Value;
     fn visit<T: JsonSchema>(&mut self) -> Value {
-        of::<T>()
+        of::<T>(true)
+    }
+}
+
+/// Generates a kind's schema with its API types as named definitions, without descriptions.
+struct Named;
+
+impl KindVisitor for Named {
+    type Output = Value;
+    fn visit<T: JsonSchema>(&mut self) -> Value {
+        of::<T>(false)
     }
 }
 
@@ -99,10 +116,10 @@ pub fn known(group: &str, version: &str, kind: &str) -> bool {
         .any(|(g, v, k)| *g == group && *v == version && *k == kind)
 }
 
-fn of<T: JsonSchema>() -> Value {
+fn of<T: JsonSchema>(inline: bool) -> Value {
     let generator = SchemaSettings::draft2020_12()
         .with(|s| {
-            s.inline_subschemas = true;
+            s.inline_subschemas = inline;
             s.meta_schema = None;
         })
         .into_generator();

@@ -53,6 +53,7 @@ pub mod write;
 
 mod handle;
 pub mod traffic;
+pub mod typecheck;
 
 pub use config::{FaultConfig, SimConfig};
 pub use handle::SimServer;

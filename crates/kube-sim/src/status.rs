@@ -209,6 +209,12 @@ impl ApiError {
             "message": self.message,
             "reason": self.reason,
         });
+        if self.reason.is_empty() {
+            // An error that is no Status (reason Unknown) has no reason at all.
+            if let Some(m) = s.as_object_mut() {
+                m.shift_remove("reason");
+            }
+        }
         if let Some(d) = &self.details {
             s["details"] = (**d).clone();
         }

@@ -66,48 +66,6 @@ fn walk(v: &Value, schema: &Value, path: String, out: &mut Vec<String>) {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-        Value::Null => "null",
-        Value::String(_) => "string",
-    }
-}
-
-/// Rejects non-string values in maps the API types declare as `map[string]string` (labels,
-/// annotations, ConfigMap and Secret data), as decoding into the Go types would.
-pub fn check_string_maps(rt: &ResourceType, obj: &Value) -> ApiResult<()> {
-    let mut maps = vec![
-        ("/metadata/labels", "ObjectMeta.metadata.labels"),
-        ("/metadata/annotations", "ObjectMeta.metadata.annotations"),
-    ];
-    match (rt.group.as_str(), rt.kind.as_str()) {
-        ("", "ConfigMap") => maps.push(("/data", "ConfigMap.data")),
-        ("", "Secret") => {
-            maps.push(("/data", "Secret.data"));
-            maps.push(("/stringData", "Secret.stringData"));
-        }
-        _ => {}
-    }
-    for (ptr, field) in maps {
-        let Some(map) = obj.pointer(ptr).and_then(Value::as_object) else {
-            continue;
-        };
-        if let Some(bad) = map.values().find(|v| !v.is_string()) {
-            return Err(ApiError::bad_request(format!(
-                "{kind} in version \"{version}\" cannot be handled as a {kind}: json: cannot unmarshal {t} into Go struct field {field} of type string",
-                kind = rt.kind,
-                version = rt.version,
-                t = json_type(bad),
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Removes fields the structural `schema` does not declare, as the API server prunes them.
 /// `apiVersion`, `kind` and `metadata` of the object itself are never pruned.
 pub fn prune(obj: &mut Value, schema: &Value) {
@@ -169,7 +127,7 @@ pub fn schema_of(rt: &ResourceType) -> Option<std::sync::Arc<Value>> {
 /// under `Warn` (the default) they are dropped with a warning, returned here for the
 /// `Warning` header; under `Ignore` they are dropped silently.
 pub fn check(req: &Request, rt: &ResourceType, obj: &Value, apply: bool) -> ApiResult<Vec<String>> {
-    check_string_maps(rt, obj)?;
+    crate::typecheck::check(req, rt, obj)?;
     let mode = req.q("fieldValidation").unwrap_or("Warn");
     if mode == "Ignore" {
         return Ok(vec![]);

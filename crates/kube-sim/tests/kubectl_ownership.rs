@@ -373,6 +373,12 @@ fn non_string_configmap_values_are_rejected_like_the_api_server() {
     // YAML 1.1 (as kubectl reads it) turns `on` into a boolean, which ConfigMap data refuses.
     let m = k.write_manifest("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: default\ndata:\n  enabled: on\n");
     let err = k.fails(&["apply", "--server-side", "-f", m.to_str().unwrap()]);
+    // Server-side apply reports structured-merge-diff's error, not the decoder's.
+    assert_eq!(
+        err.trim(),
+        "Error from server: failed to create typed patch object (default/flags; /v1, Kind=ConfigMap): .data.enabled: expected string, got &value.valueUnstructured{Value:true}"
+    );
+    let err = k.fails(&["create", "-f", m.to_str().unwrap()]);
     assert!(
         err.contains("cannot unmarshal bool into Go struct field ConfigMap.data of type string"),
         "{err}"
