@@ -243,6 +243,14 @@ fn without_meta_and_status(v: &Value) -> Value {
     v
 }
 
+/// A Deployment's annotations bump its generation too (they are copied to its
+/// ReplicaSets), as the real Deployment strategy's PrepareForUpdate does.
+fn deployment_annotations_changed(rt: &ResourceType, old: &Value, new: &Value) -> bool {
+    rt.group == "apps"
+        && rt.kind == "Deployment"
+        && old.pointer("/metadata/annotations") != new.pointer("/metadata/annotations")
+}
+
 /// Whether anything but metadata and status differs, compared in the storage version (the
 /// metrics annotation of an autoscaling/v1 object is part of its v2 spec).
 fn spec_changed(rt: &ResourceType, old: &Value, new: &Value) -> ApiResult<bool> {
@@ -360,7 +368,10 @@ pub fn update(
     } else {
         crate::validate::status_update(rt, old, &next)?;
     }
-    if rt.generation && spec_changed(rt, old, &next)? {
+    if rt.generation
+        && (spec_changed(rt, old, &next)?
+            || (ctx.subresource != "status" && deployment_annotations_changed(rt, old, &next)))
+    {
         let g = old
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)

@@ -72,6 +72,20 @@ fn scale_patch_conflict_and_force() {
         live["metadata"]["generation"], 2,
         "scaling changes spec, labels do not"
     );
+    // A Deployment's annotations are copied to its ReplicaSets: changing
+    // them bumps the generation, as the real Deployment strategy does.
+    k.ok(&[
+        "annotate",
+        "deployment/web",
+        "-n",
+        "default",
+        "owner=team-a",
+    ]);
+    let annotated = k.get_json(&["deployment", "web", "-n", "default"]);
+    assert_eq!(annotated["metadata"]["generation"], 3);
+    k.ok(&["label", "deployment/web", "-n", "default", "tier=front"]);
+    let labelled = k.get_json(&["deployment", "web", "-n", "default"]);
+    assert_eq!(labelled["metadata"]["generation"], 3, "labels do not");
     let m = managers(&live);
     assert!(m.contains(&"platform/Apply/".to_string()), "{m:?}");
     assert!(m.contains(&"kubectl/Update/scale".to_string()), "{m:?}");
@@ -103,7 +117,7 @@ fn scale_patch_conflict_and_force() {
     assert_eq!(unchanged["spec"]["replicas"], 4);
     assert_eq!(
         unchanged["metadata"]["generation"],
-        live["metadata"]["generation"]
+        labelled["metadata"]["generation"]
     );
 
     // Another manager applying a different image conflicts with the first applier.
