@@ -294,7 +294,7 @@ pub fn check(req: &Request, rt: &ResourceType, obj: &Value) -> ApiResult<()> {
         return Err(patch_invalid(&go_plain(&patch), &err));
     }
     match decode_error(&types, 0, obj, &mut Ctx::default()) {
-        Some(err) => Err(patch_invalid(&go_json(obj), &err)),
+        Some(err) => Err(patch_invalid(&crate::validate::go_json(obj), &err)),
         None => Ok(()),
     }
 }
@@ -590,30 +590,6 @@ fn go_sharp(v: &Value) -> String {
         }
         other => go_plain(other),
     }
-}
-
-/// The object as Go's `json.Marshal` of a map writes it: compact, keys sorted, `<>&` escaped.
-fn go_json(v: &Value) -> String {
-    fn sorted(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                Value::Object(
-                    keys.into_iter()
-                        .map(|k| (k.clone(), sorted(&m[k])))
-                        .collect(),
-                )
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
-            other => other.clone(),
-        }
-    }
-    serde_json::to_string(&sorted(v))
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 #[cfg(test)]
